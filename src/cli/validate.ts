@@ -1,0 +1,36 @@
+// `upg validate`: load plan files and the project file, print every problem.
+
+import { renderDiagnosticsHuman, renderDiagnosticsJson } from "../render/diagnostics.js";
+import { loadConfig } from "../spec/config.js";
+import { hasErrors, sortDiagnostics } from "../spec/diagnostics.js";
+import { DEFAULT_PLANS_DIR, loadSpecs } from "../spec/load.js";
+import type { GlobalOptions } from "./global-options.js";
+import { type Io, parseFormat, styleFor } from "./output.js";
+
+export interface ValidateOptions {
+  paths: string[];
+  output: string;
+  strict: boolean;
+  global: GlobalOptions;
+}
+
+export function runValidate(opts: ValidateOptions, io: Io): number {
+  const format = parseFormat(opts.output, ["human", "json"]);
+  const cfg = loadConfig(opts.global.configExplicit ? opts.global.config : undefined);
+  const paths = opts.paths.length > 0 ? opts.paths : [DEFAULT_PLANS_DIR];
+  const res = loadSpecs(paths, cfg.config, { cwd: process.cwd() });
+  const diagnostics = sortDiagnostics([...cfg.diagnostics, ...res.diagnostics]);
+  const failed = hasErrors(diagnostics) || (opts.strict && diagnostics.length > 0);
+  if (format === "json") {
+    io.stdout.write(renderDiagnosticsJson(diagnostics));
+  } else {
+    const style = styleFor(io.stdout, io.env, opts.global.color);
+    const out = renderDiagnosticsHuman(
+      diagnostics,
+      { files: res.files.length, plans: res.plans.length },
+      style,
+    );
+    (failed ? io.stderr : io.stdout).write(out);
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,139 @@
+// The plan is data: a list of Changes and the Violations found, serialisable as JSON.
+
+import type { MasterRecord } from "./record.js";
+import type { DesiredPlan, PlanSettings } from "./state.js";
+
+export type ChangeAction =
+  | "create"
+  | "update"
+  | "recreate"
+  | "delete"
+  | "attach"
+  | "detach"
+  | "sync"
+  | "noop";
+
+/** What a change acts on: the plan in API Gateway, one key membership, or only the master record. */
+export type ChangeResource = "plan" | "key" | "record";
+
+export interface FieldChange {
+  /** Dotted path, e.g. `throttle.rateLimit`, `quota.limit`, `stages[api:prod]`, `stages[api:prod].throttle[/pets/GET]`. */
+  field: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface Change {
+  /** Stable, unique within a plan document, e.g. `update:premium-weather`, `attach-key:basic:k123`. */
+  id: string;
+  action: ChangeAction;
+  resource: ChangeResource;
+  planId: string;
+  /** API Gateway id the change acts on (absent for a create). */
+  apiGatewayId?: string;
+  /** For key changes: the API key id, and its name for display. */
+  keyId?: string;
+  keyName?: string;
+  /** Field-level differences for updates (stage attach/detach appear as `stages[...]` fields). */
+  fields?: FieldChange[];
+  /** Desired settings for create/recreate/update; the whole desired plan for record sync. */
+  desired?: DesiredPlan;
+  /** What the record looked like before (for record sync, recreate lineage). */
+  record?: MasterRecord;
+  /** Live settings before the change. */
+  live?: PlanSettings;
+  /** Keys to attach after a create/recreate. */
+  keys?: string[];
+  /** Display-only explanation. */
+  reason?: string;
+}
+
+export type ViolationType =
+  | "rate_limit_changed"
+  | "burst_limit_changed"
+  | "quota_limit_changed"
+  | "quota_period_changed"
+  | "quota_offset_changed"
+  | "method_throttle_changed"
+  | "name_changed"
+  | "description_changed"
+  | "tags_changed"
+  | "stage_added"
+  | "stage_removed"
+  | "stage_missing"
+  | "key_added"
+  | "key_removed"
+  | "key_joined_deprecated_plan"
+  | "plan_deleted"
+  | "archived_plan_present"
+  | "unmanaged_plan_found";
+
+export type Severity = "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+export const SEVERITY_ORDER: readonly Severity[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+/** One drift finding, in the drift report format. */
+export interface Violation {
+  violation_type: ViolationType;
+  plan_id?: string;
+  plan_name?: string;
+  api_gateway_id?: string;
+  /** Which field, stage or key (e.g. `throttle.rateLimit`, `api:prod`, a key id). */
+  subject?: string;
+  should_be: unknown;
+  actually_is: unknown;
+  detected_at: string;
+  severity: Severity;
+  auto_fixable: boolean;
+}
+
+/** A problem that stops planning for one plan (e.g. a stage that does not exist). */
+export interface PlanProblem {
+  code: "stage_missing" | "api_name_unknown" | "api_name_ambiguous" | "key_unknown" | "key_ambiguous";
+  planId: string;
+  message: string;
+  file?: string;
+  line?: number;
+  col?: number;
+}
+
+export interface PlanFingerprint {
+  /** Hash of the live state of the plans in scope. */
+  live: string;
+  /** Master record version per plan_id at planning time (0 = no record). */
+  records: Record<string, number>;
+}
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export interface Plan {
+  format_version: number;
+  created_at: string;
+  region: string;
+  /** plan_ids the plan was narrowed to with --target; empty = everything. */
+  targets: string[];
+  changes: Change[];
+  violations: Violation[];
+  problems: PlanProblem[];
+  fingerprint: PlanFingerprint;
+}
+
+export type ChangeOutcome = "ok" | "failed" | "skipped";
+
+export interface ChangeResult {
+  changeId: string;
+  action: ChangeAction;
+  resource: ChangeResource;
+  planId: string;
+  outcome: ChangeOutcome;
+  error?: string;
+  /** New API Gateway id for create/recreate. */
+  apiGatewayId?: string;
+  previousApiGatewayId?: string;
+}
+
+export interface ApplyResult {
+  run_id: string;
+  started_at: string;
+  finished_at: string;
+  results: ChangeResult[];
+}

@@ -1,0 +1,84 @@
+// DynamoDB items. Field names follow the original system's schema (snake_case).
+
+import type { LifecycleState, QuotaPeriod, ThrottleSettings } from "./spec.js";
+
+export interface StageRecord {
+  api_id: string;
+  stage: string;
+  throttle?: Record<string, ThrottleSettings>;
+}
+
+/** One earlier API Gateway identity of a plan. */
+export interface LineageEntry {
+  api_gateway_id: string;
+  created_at?: string;
+  deleted: boolean;
+  deleted_at?: string;
+  recreated_as?: string;
+}
+
+/** The master record of one plan_id in `usage-plans-metadata`. */
+export interface MasterRecord {
+  plan_id: string;
+  name: string;
+  description?: string;
+  tier?: string;
+  rate_limit?: number;
+  burst_limit?: number;
+  quota_limit?: number;
+  quota_period?: QuotaPeriod;
+  quota_offset?: number;
+  lifecycle_state: LifecycleState;
+  successor?: string;
+  stages: StageRecord[];
+  tags?: Record<string, string>;
+  /** Keys last observed on (or declared for) the plan: API key ids, sorted. */
+  keys: string[];
+  /** True when the plan file declares its keys (the exact set); false when keys are observed. */
+  keys_declared: boolean;
+  /** Current API Gateway id; absent for an Archived plan. */
+  api_gateway_id?: string;
+  created_at: string;
+  updated_at: string;
+  updated_by: string;
+  /** Optimistic concurrency: every write is conditional on the version it read. */
+  version: number;
+  /** Set when the plan was found deleted from API Gateway and not (yet) recreated. */
+  deleted?: boolean;
+  deleted_at?: string;
+  recreated_as?: string;
+  recreated_from?: string;
+  recreated_at?: string;
+  lineage: LineageEntry[];
+}
+
+/** One executed change in `usage-plans-audit`; append-only, hash-chained. */
+export interface AuditRecord {
+  /** Partition key: always "chain" so the log is one ordered sequence. */
+  stream: string;
+  /** Sort key: 1, 2, 3, … ; written with attribute_not_exists so no two runs take one number. */
+  seq: number;
+  at: string;
+  actor: string;
+  run_id: string;
+  plan_id: string;
+  action: string;
+  change_id: string;
+  outcome: "ok" | "failed";
+  before?: unknown;
+  after?: unknown;
+  error?: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The apply lock (an item in the metadata table with a reserved key). */
+export interface LockRecord {
+  plan_id: string;
+  owner: string;
+  run_id: string;
+  acquired_at: string;
+  /** Epoch milliseconds after which another run may take the lock. */
+  expires_at: number;
+  reason?: string;
+}

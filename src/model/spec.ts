@@ -1,0 +1,97 @@
+// What a team declares: plan files and the project file, after validation.
+// Types only; the zod schema that produces them lives in src/spec/.
+
+export type QuotaPeriod = "DAY" | "WEEK" | "MONTH";
+export const QUOTA_PERIODS: readonly QuotaPeriod[] = ["DAY", "WEEK", "MONTH"];
+
+export type LifecycleState = "Active" | "Deprecated" | "Archived";
+export const LIFECYCLE_STATES: readonly LifecycleState[] = ["Active", "Deprecated", "Archived"];
+
+/** Where something was written: 1-based line and column. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface ThrottleSettings {
+  rateLimit?: number;
+  burstLimit?: number;
+}
+
+/**
+ * A stage reference as declared. `id` references are already normalised from either the
+ * full ARN or the short `API_ID:STAGE`; `name` references are resolved against live API Gateway
+ * at plan time (REST API ids differ between accounts, names usually don't).
+ */
+export type StageRef =
+  | { kind: "id"; apiId: string; stage: string; region?: string }
+  | { kind: "name"; apiName: string; stage: string };
+
+export interface StageSpec {
+  ref: StageRef;
+  /** Per-method throttles keyed "/resource/path/METHOD". */
+  methodThrottles: Record<string, ThrottleSettings>;
+  /** Position in the file's `stages` list. */
+  index: number;
+  source: SourceLocation;
+}
+
+export interface PlanSpec {
+  planId: string;
+  name: string;
+  description?: string;
+  tier?: string;
+  rateLimit?: number;
+  burstLimit?: number;
+  quotaLimit?: number;
+  quotaPeriod?: QuotaPeriod;
+  quotaOffset?: number;
+  stages: StageSpec[];
+  /** Exact set of API keys (names or ids). Undefined: keys are observed, not declared. */
+  keys?: string[];
+  lifecycleState: LifecycleState;
+  successor?: string;
+  tags: Record<string, string>;
+  source: SourceLocation;
+}
+
+export type AlertTarget =
+  | { type: "sns"; topic_arn: string }
+  | { type: "webhook"; url: string }
+  | { type: "file"; path: string }
+  | { type: "stdout" };
+
+export interface PolicyLimits {
+  max_rate_limit: number;
+  max_burst_limit?: number;
+  max_quota_limit?: number;
+  /** When true, every plan must declare a quota. */
+  require_quota: boolean;
+}
+
+export interface PacingLimits {
+  /** Steady control-plane requests per second (AWS: 10). */
+  requests_per_second: number;
+  /** Token bucket size for all control-plane calls (AWS: 40). */
+  burst: number;
+  /** Minimum gap between UpdateUsagePlan calls in ms (AWS: 20000). */
+  update_usage_plan_interval_ms: number;
+  /** Maximum calls in flight at once. */
+  concurrency: number;
+}
+
+export interface UpgConfig {
+  /** Regions this project manages; the first is the default. */
+  regions: string[];
+  tables: { metadata: string; audit: string };
+  /** Tag key upg writes on every plan it owns; its value is the plan_id. */
+  ownership_tag_key: string;
+  policy: PolicyLimits;
+  alerts: { targets: AlertTarget[] };
+  auto_fix: { enabled: boolean; max_severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" };
+  pacing: PacingLimits;
+  lock: { ttl_seconds: number };
+  /** Where the config came from, when it came from a file. */
+  source?: string;
+}

@@ -1,0 +1,77 @@
+// One normalised shape for both sides of a diff: what the plan files ask for (after stage and key
+// references are resolved) and what API Gateway has. Sets are sorted, numbers are numbers, absent
+// fields stay absent (never 0), AWS-owned ids are kept apart from settings.
+
+import type { LifecycleState, QuotaPeriod, SourceLocation, ThrottleSettings } from "./spec.js";
+
+export interface QuotaSettings {
+  limit: number;
+  period: QuotaPeriod;
+  offset: number;
+}
+
+/** One API stage in a plan. Identity is `${apiId}:${stage}`. */
+export interface StageBinding {
+  apiId: string;
+  stage: string;
+  /** Per-method throttles keyed "/resource/path/METHOD", keys sorted. */
+  throttle: Record<string, ThrottleSettings>;
+}
+
+/** The settings of a usage plan that upg governs. */
+export interface PlanSettings {
+  name: string;
+  description?: string;
+  throttle?: ThrottleSettings;
+  quota?: QuotaSettings;
+  /** Sorted by stageKey. */
+  stages: StageBinding[];
+  /** User tags only; the ownership tag is kept apart. Keys sorted. */
+  tags: Record<string, string>;
+}
+
+/** A plan as the plan files declare it, with every reference resolved to ids. */
+export interface DesiredPlan {
+  planId: string;
+  tier?: string;
+  lifecycleState: LifecycleState;
+  successor?: string;
+  settings: PlanSettings;
+  /** Declared API key ids (sorted); undefined when keys are observed, not declared. */
+  keys?: string[];
+  source?: SourceLocation;
+}
+
+export interface LivePlan {
+  id: string;
+  settings: PlanSettings;
+  /** API key ids attached to the plan, sorted. */
+  keys: string[];
+  /** Value of the ownership tag (the plan_id) when upg owns the plan. */
+  ownerPlanId?: string;
+}
+
+export interface LiveApiKey {
+  id: string;
+  name?: string;
+  enabled: boolean;
+}
+
+export interface LiveRestApi {
+  id: string;
+  name: string;
+}
+
+/** Everything upg read from API Gateway in one pass. */
+export interface LiveState {
+  region: string;
+  plans: LivePlan[];
+  apiKeys: LiveApiKey[];
+  restApis: LiveRestApi[];
+  /** `${apiId}:${stage}` of every stage that exists among the ones upg looked at. */
+  existingStages: string[];
+}
+
+export function stageKey(s: { apiId: string; stage: string }): string {
+  return `${s.apiId}:${s.stage}`;
+}

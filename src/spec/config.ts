@@ -1,0 +1,103 @@
+// upg.config.yaml: region(s), table names, ownership tag, policy limits, alerts, auto-fix, pacing.
+
+import { existsSync } from "node:fs";
+import type { UpgConfig } from "../model/spec.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { type ConfigFileDoc, configFileSchema } from "./schema.js";
+import { loadYamlFile } from "./yaml-source.js";
+import { issuesToDiagnostics } from "./zod-issues.js";
+
+export const DEFAULT_CONFIG_FILE = "upg.config.yaml";
+
+export const DEFAULT_CONFIG: UpgConfig = {
+  regions: ["us-east-1"],
+  tables: { metadata: "usage-plans-metadata", audit: "usage-plans-audit" },
+  ownership_tag_key: "upg:plan-id",
+  policy: { max_rate_limit: 10000, require_quota: false },
+  alerts: { targets: [] },
+  auto_fix: { enabled: false, max_severity: "MEDIUM" },
+  pacing: { requests_per_second: 10, burst: 40, update_usage_plan_interval_ms: 20000, concurrency: 4 },
+  lock: { ttl_seconds: 900 },
+};
+
+export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
+  const d = DEFAULT_CONFIG;
+  return {
+    regions: doc.regions ?? d.regions,
+    tables: {
+      metadata: doc.tables?.metadata ?? d.tables.metadata,
+      audit: doc.tables?.audit ?? d.tables.audit,
+    },
+    ownership_tag_key: doc.ownership_tag_key ?? d.ownership_tag_key,
+    policy: {
+      max_rate_limit: doc.policy?.max_rate_limit ?? d.policy.max_rate_limit,
+      ...(doc.policy?.max_burst_limit !== undefined ? { max_burst_limit: doc.policy.max_burst_limit } : {}),
+      ...(doc.policy?.max_quota_limit !== undefined ? { max_quota_limit: doc.policy.max_quota_limit } : {}),
+      require_quota: doc.policy?.require_quota ?? d.policy.require_quota,
+    },
+    alerts: { targets: doc.alerts?.targets ?? [] },
+    auto_fix: {
+      enabled: doc.auto_fix?.enabled ?? d.auto_fix.enabled,
+      max_severity: doc.auto_fix?.max_severity ?? d.auto_fix.max_severity,
+    },
+    pacing: { ...d.pacing, ...doc.pacing },
+    lock: { ttl_seconds: doc.lock?.ttl_seconds ?? d.lock.ttl_seconds },
+    ...(source ? { source } : {}),
+  };
+}
+
+export interface LoadedConfig {
+  config: UpgConfig;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Load the project file. A missing default file means defaults; a missing file the user named is an
+ * error. Problems come back as diagnostics, and the defaults are used in their place.
+ */
+export function loadConfig(file?: string): LoadedConfig {
+  const path = file ?? DEFAULT_CONFIG_FILE;
+  if (!existsSync(path)) {
+    if (file === undefined) return { config: DEFAULT_CONFIG, diagnostics: [] };
+    return {
+      config: DEFAULT_CONFIG,
+      diagnostics: [
+        {
+          severity: "error",
+          code: "unreadable",
+          file: path,
+          line: 1,
+          col: 1,
+          path: "",
+          message: "Config file not found.",
+          hint: `Create it, or omit --config to use ${DEFAULT_CONFIG_FILE} or the defaults.`,
+        },
+      ],
+    };
+  }
+  const y = loadYamlFile(path);
+  const diagnostics = [...y.diagnostics];
+  const doc = y.docs[0];
+  if (!doc || doc.value === null || doc.value === undefined) {
+    return { config: { ...DEFAULT_CONFIG, source: path }, diagnostics };
+  }
+  if (y.docs.length > 1) {
+    const pos = y.docs[1]!.locate([]);
+    diagnostics.push({
+      severity: "error",
+      code: "multiple_documents",
+      file: path,
+      ...pos,
+      path: "",
+      message: "The config file must hold one YAML document.",
+    });
+  }
+  const parsed = configFileSchema.safeParse(doc.value);
+  if (!parsed.success) {
+    diagnostics.push(
+      ...issuesToDiagnostics(parsed.error.issues, { file: path, doc, schema: configFileSchema }),
+    );
+    return { config: { ...DEFAULT_CONFIG, source: path }, diagnostics };
+  }
+  return { config: configFromDoc(parsed.data, path), diagnostics };
+}
