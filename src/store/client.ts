@@ -1,0 +1,71 @@
+// The DynamoDB clients of one store and the wrappers every call goes through, so that SDK errors
+// always leave this folder as UserErrors (or as a plain "condition failed" answer).
+
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type AwsTarget, sdkClientConfig } from "../aws/client-config.js";
+import { type DynamoErrorContext, describeDynamoError, dynamoErrorName } from "./errors.js";
+import type { StoreOptions, TableNames } from "./types.js";
+
+export interface StoreContext {
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  where: Omit<DynamoErrorContext, "action" | "table">;
+}
+
+/** The endpoint the SDK will use, for error messages. */
+export function endpointOf(target: AwsTarget, env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    target.endpoint ??
+    env.AWS_ENDPOINT_URL_DYNAMODB ??
+    env.AWS_ENDPOINT_URL ??
+    `https://dynamodb.${target.region}.amazonaws.com`
+  );
+}
+
+export function createContext(opts: StoreOptions): StoreContext {
+  const client = new DynamoDBClient(sdkClientConfig(opts.target));
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const where: StoreContext["where"] = { endpoint: endpointOf(opts.target), region: opts.target.region };
+  if (opts.target.profile) where.profile = opts.target.profile;
+  return { client, doc, tables: opts.tables, where };
+}
+
+export function errorContext(ctx: StoreContext, action: string, table?: string): DynamoErrorContext {
+  return table === undefined ? { ...ctx.where, action } : { ...ctx.where, action, table };
+}
+
+/** Runs one DynamoDB call; any failure becomes a UserError naming the action and table. */
+export async function attempt<T>(
+  ctx: StoreContext,
+  action: string,
+  table: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw describeDynamoError(err, errorContext(ctx, action, table));
+  }
+}
+
+export function isConditionFailure(err: unknown): boolean {
+  return dynamoErrorName(err) === "ConditionalCheckFailedException";
+}
+
+/** Runs a conditional write: true when written, false when its condition did not hold. */
+export async function conditionalWrite(
+  ctx: StoreContext,
+  action: string,
+  table: string,
+  fn: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw describeDynamoError(err, errorContext(ctx, action, table));
+  }
+}

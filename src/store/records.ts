@@ -1,0 +1,65 @@
+// Master records in the metadata table: consistent reads, version-conditional writes.
+
+import { GetCommand, PutCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { StaleRecordError } from "../errors.js";
+import type { MasterRecord } from "../model/record.js";
+import { attempt, conditionalWrite, type StoreContext } from "./client.js";
+
+/** The reserved plan_id of the apply lock item; never a valid plan_id (those are [a-z0-9-]). */
+export const LOCK_ITEM_KEY = "__upg_lock__";
+
+function byPlanId(a: MasterRecord, b: MasterRecord): number {
+  if (a.plan_id === b.plan_id) return 0;
+  return a.plan_id < b.plan_id ? -1 : 1;
+}
+
+export async function listRecords(ctx: StoreContext): Promise<MasterRecord[]> {
+  const table = ctx.tables.metadata;
+  const records: MasterRecord[] = [];
+  await attempt(ctx, "Scan", table, async () => {
+    for await (const page of paginateScan({ client: ctx.doc }, { TableName: table, ConsistentRead: true })) {
+      for (const item of page.Items ?? []) {
+        if (item.plan_id !== LOCK_ITEM_KEY) records.push(item as MasterRecord);
+      }
+    }
+  });
+  return records.sort(byPlanId);
+}
+
+export async function getRecord(ctx: StoreContext, planId: string): Promise<MasterRecord | undefined> {
+  if (planId === LOCK_ITEM_KEY) return undefined;
+  const table = ctx.tables.metadata;
+  const out = await attempt(ctx, "GetItem", table, () =>
+    ctx.doc.send(new GetCommand({ TableName: table, Key: { plan_id: planId }, ConsistentRead: true })),
+  );
+  return out.Item as MasterRecord | undefined;
+}
+
+function versionCondition(expectedVersion: number) {
+  if (expectedVersion === 0) {
+    return { ConditionExpression: "attribute_not_exists(plan_id)" };
+  }
+  return {
+    ConditionExpression: "#v = :expected",
+    ExpressionAttributeNames: { "#v": "version" },
+    ExpressionAttributeValues: { ":expected": expectedVersion },
+  };
+}
+
+export async function putRecord(
+  ctx: StoreContext,
+  record: MasterRecord,
+  expectedVersion: number,
+): Promise<MasterRecord> {
+  if (record.plan_id === LOCK_ITEM_KEY) throw new Error(`${LOCK_ITEM_KEY} is reserved for the lock item`);
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+    throw new Error(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+  }
+  const table = ctx.tables.metadata;
+  const stored: MasterRecord = { ...record, version: expectedVersion + 1 };
+  const written = await conditionalWrite(ctx, "PutItem", table, () =>
+    ctx.doc.send(new PutCommand({ TableName: table, Item: stored, ...versionCondition(expectedVersion) })),
+  );
+  if (!written) throw new StaleRecordError(record.plan_id, expectedVersion);
+  return stored;
+}
