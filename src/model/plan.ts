@@ -88,7 +88,14 @@ export interface Violation {
 
 /** A problem that stops planning for one plan (e.g. a stage that does not exist). */
 export interface PlanProblem {
-  code: "stage_missing" | "api_name_unknown" | "api_name_ambiguous" | "key_unknown" | "key_ambiguous";
+  code:
+    | "stage_missing"
+    | "api_name_unknown"
+    | "api_name_ambiguous"
+    | "key_unknown"
+    | "key_ambiguous"
+    | "key_joins_deprecated"
+    | "key_stage_conflict";
   planId: string;
   message: string;
   file?: string;
@@ -112,6 +119,10 @@ export interface Plan {
   /** plan_ids the plan was narrowed to with --target; empty = everything. */
   targets: string[];
   changes: Change[];
+  /** The declared plan of every plan_id that has a change (apply writes its master record from it). */
+  desired: DesiredPlan[];
+  /** Keys attached in API Gateway at planning time, per plan_id that has a change. */
+  live_keys: Record<string, string[]>;
   violations: Violation[];
   problems: PlanProblem[];
   fingerprint: PlanFingerprint;
@@ -129,6 +140,8 @@ export interface ChangeResult {
   /** New API Gateway id for create/recreate. */
   apiGatewayId?: string;
   previousApiGatewayId?: string;
+  /** The change ran but its audit row could not be written. */
+  auditError?: string;
 }
 
 export interface ApplyResult {

@@ -2,7 +2,9 @@
 
 import type { Command } from "commander";
 import type { Io } from "../output.js";
-// SANDBOX-IMPORT
+import { registerSandboxCommand } from "./sandbox.js";
+import { registerInspectCommands } from "./inspect.js";
+import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
 import { registerSchemaCommand } from "./schema.js";
 import { registerValidateCommand } from "./validate.js";
 
@@ -14,6 +16,9 @@ export interface CliContext {
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerValidateCommand(program, ctx);
+  registerPlanCommand(program, ctx);
+  registerApplyCommand(program, ctx);
+  registerInspectCommands(program, ctx);
   registerSchemaCommand(program, ctx);
-  // SANDBOX-REGISTER
+  registerSandboxCommand(program);
 }

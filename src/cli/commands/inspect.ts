@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import { globalOptions } from "../global-options.js";
+import type { CliContext } from "./index.js";
+
+export function registerInspectCommands(program: Command, ctx: CliContext): void {
+  program
+    .command("init")
+    .description("Create the DynamoDB tables for master records and the audit log (idempotent).")
+    .option("-o, --output <format>", "human or json", "human")
+    .addHelpText(
+      "after",
+      `
+Creates usage-plans-metadata and usage-plans-audit (names from upg.config.yaml) with on-demand billing,
+and asks for point-in-time recovery, encryption and deletion protection; it reports what the backend refused.
+
+Examples:
+  $ upg init
+  $ upg --profile prod --region eu-west-1 init`,
+    )
+    .action(async (opts: { output: string }, cmd: Command) => {
+      const { runInitCommand } = await import("../inspect.js");
+      ctx.exitCode = await runInitCommand(globalOptions(cmd), opts.output, ctx.io);
+    });
+
+  program
+    .command("status")
+    .description("A table of every plan: tier, lifecycle, API Gateway id, stages, keys, and whether it is in sync.")
+    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", (v: string, p: string[]) => [...p, v], [])
+    .option("-o, --output <format>", "human or json", "human")
+    .addHelpText("after", "\nExamples:\n  $ upg status\n  $ upg status -o json | jq '.[] | select(.state != \"in sync\")'")
+    .action(async (opts: { plans: string[]; output: string }, cmd: Command) => {
+      const { runStatusCommand } = await import("../inspect.js");
+      ctx.exitCode = await runStatusCommand(globalOptions(cmd), opts.plans, opts.output, ctx.io);
+    });
+
+  program
+    .command("show")
+    .argument("<plan_id>", "the plan to show")
+    .description("One plan in detail: its master record, what API Gateway has now, and its lineage of ids.")
+    .option("-o, --output <format>", "human or json", "human")
+    .addHelpText("after", "\nExamples:\n  $ upg show premium-weather\n  $ upg show premium-weather -o json")
+    .action(async (planId: string, opts: { output: string }, cmd: Command) => {
+      const { runShowCommand } = await import("../inspect.js");
+      ctx.exitCode = await runShowCommand(globalOptions(cmd), planId, opts.output, ctx.io);
+    });
+
+  program
+    .command("unlock")
+    .description("Release the apply lock left by a crashed run (recorded in the audit log).")
+    .requiredOption("--reason <text>", "why the lock is being released")
+    .addHelpText("after", "\nExamples:\n  $ upg unlock --reason 'CI job 4711 was killed mid-apply'")
+    .action(async (opts: { reason: string }, cmd: Command) => {
+      const { runUnlockCommand } = await import("../inspect.js");
+      ctx.exitCode = await runUnlockCommand(globalOptions(cmd), opts.reason, ctx.io);
+    });
+}

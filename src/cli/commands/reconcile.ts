@@ -1,0 +1,94 @@
+import type { Command } from "commander";
+import { globalOptions } from "../global-options.js";
+import type { CliContext } from "./index.js";
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerPlanCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("plan")
+    .description("Show what `upg apply` would change in API Gateway, and what changed outside upg (drift).")
+    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect, [])
+    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect, [])
+    .option("-o, --output <format>", "human, json (a versioned plan document) or markdown (for a PR comment)", "human")
+    .option("--out <file>", "also save the plan as JSON, to apply exactly it later with `upg apply FILE`")
+    .option("--detailed-exitcode", "exit 2 when there are changes (0 none, 1 error)")
+    .addHelpText(
+      "after",
+      `
+Symbols: + create   ~ update in place   -/+ recreate (deleted outside upg)   - delete
+         + key attach   - key detach   ↻ master record sync
+Nothing is written: plan only reads API Gateway and the master records.
+
+Examples:
+  $ upg plan
+  $ upg plan --target premium-weather
+  $ upg plan -o markdown > plan.md          post as a pull-request comment
+  $ upg plan --out plan.json && upg apply plan.json
+  $ upg plan --detailed-exitcode || echo "changes or error: $?"
+
+Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or problems, 2 changes (--detailed-exitcode).`,
+    )
+    .action(async (opts: { plans: string[]; target: string[]; output: string; out?: string; detailedExitcode?: boolean }, cmd: Command) => {
+      const { runPlanCommand } = await import("../reconcile.js");
+      ctx.exitCode = await runPlanCommand(
+        {
+          global: globalOptions(cmd),
+          plans: opts.plans,
+          targets: opts.target,
+          output: opts.output,
+          ...(opts.out ? { out: opts.out } : {}),
+          detailedExitcode: opts.detailedExitcode === true,
+        },
+        ctx.io,
+      );
+    });
+}
+
+export function registerApplyCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("apply")
+    .argument("[planfile]", "a plan saved with `upg plan --out`; applied exactly, refused if stale")
+    .description("Make API Gateway match the plan files: create, update, recreate deleted plans, restore stages and keys.")
+    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect, [])
+    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect, [])
+    .option("--auto-approve", "do not ask for confirmation")
+    .option("--lock-timeout <duration>", "wait this long for another run's lock (e.g. 30s, 5m)")
+    .option("-o, --output <format>", "human or json (the per-change results)", "human")
+    .addHelpText(
+      "after",
+      `
+apply shows the plan and asks before changing anything (unless --auto-approve, or a saved plan is given).
+Only one apply runs at a time (a lock in DynamoDB); each change is reported ok / failed / skipped and
+written to the audit log. A failed run can simply be run again: it converges without duplicates.
+
+Examples:
+  $ upg apply
+  $ upg apply --auto-approve --target basic-weather
+  $ upg plan --out plan.json && upg apply plan.json
+  $ upg apply --lock-timeout 5m            wait for a running apply to finish
+
+Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output lists what was applied).`,
+    )
+    .action(
+      async (
+        planfile: string | undefined,
+        opts: { plans: string[]; target: string[]; autoApprove?: boolean; lockTimeout?: string; output: string },
+        cmd: Command,
+      ) => {
+        const { runApplyCommand } = await import("../reconcile.js");
+        ctx.exitCode = await runApplyCommand(
+          {
+            global: globalOptions(cmd),
+            ...(planfile ? { planFile: planfile } : {}),
+            plans: opts.plans,
+            targets: opts.target,
+            autoApprove: opts.autoApprove === true,
+            ...(opts.lockTimeout ? { lockTimeout: opts.lockTimeout } : {}),
+            output: opts.output,
+          },
+          ctx.io,
+        );
+      },
+    );
+}

@@ -1,0 +1,175 @@
+/** `upg sandbox`: run the local AWS sandbox (API Gateway emulator + DynamoDB) until Ctrl-C or SIGTERM. */
+import { type Command, InvalidArgumentError } from "commander";
+import type { ErrorRates, Sandbox, SeedResult } from "../../sandbox/index.js";
+
+export const DEFAULT_SANDBOX_PORT = 4567;
+
+export interface SandboxCommandOptions {
+  port: number;
+  dynamoPort?: number;
+  host: string;
+  region: string;
+  timeScale: number;
+  throttling: boolean;
+  data?: string;
+  seed: boolean;
+  latency?: number;
+  errorRate?: ErrorRates;
+}
+
+export interface SandboxCommandIo {
+  write(text: string): void;
+  /** Resolves when the sandbox should stop (a signal in the real command). */
+  waitForStop(): Promise<void>;
+}
+
+const EXAMPLES = `
+Examples:
+  $ upg sandbox                              # API Gateway on :${DEFAULT_SANDBOX_PORT}, DynamoDB on :${DEFAULT_SANDBOX_PORT + 1}
+  $ upg sandbox --port 0                     # any free ports
+  $ upg sandbox --time-scale 0.01            # AWS rate limits, 100x faster (20 s becomes 200 ms)
+  $ upg sandbox --no-throttling --no-seed    # empty account, no rate limits
+  $ upg sandbox --data ./.sandbox-data       # keep DynamoDB tables between runs
+  $ upg sandbox --latency 200 --error-rate 429=0.1,500=0.05
+
+Then paste the printed export lines into another shell and run upg against the sandbox.
+Admin endpoints (faults, counters, usage records) live under http://HOST:PORT/_sandbox/.`;
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("expected a port number (0-65535)");
+  return n;
+}
+
+function parsePositive(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number greater than 0");
+  return n;
+}
+
+function parseNonNegative(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of milliseconds >= 0");
+  return n;
+}
+
+/** "429=0.1,500=0.05" → { "429": 0.1, "500": 0.05 }. */
+export function parseErrorRates(spec: string): ErrorRates {
+  const rates: ErrorRates = {};
+  for (const part of spec.split(",")) {
+    const [status = "", raw = ""] = part.split("=").map((s) => s.trim());
+    const rate = Number(raw);
+    if (
+      (status !== "429" && status !== "500" && status !== "503") ||
+      raw === "" ||
+      !(rate >= 0 && rate <= 1)
+    ) {
+      throw new InvalidArgumentError(
+        `expected STATUS=FRACTION pairs with STATUS 429, 500 or 503, got '${part}'`,
+      );
+    }
+    rates[status] = rate;
+  }
+  return rates;
+}
+
+function exportLines(sb: Sandbox): string {
+  return Object.entries(sb.env())
+    .map(([k, v]) => `export ${k}=${v}\n`)
+    .join("");
+}
+
+function seedLines(seed: SeedResult): string {
+  const stages = Object.entries(seed.stages).map(
+    ([name, deployment]) => `${name} (deployment ${deployment})`,
+  );
+  const keys = seed.apiKeys.map((k) => `    ${k.name.padEnd(16)} id ${k.id}  value ${k.value}\n`).join("");
+  return (
+    `Seeded REST API ${seed.restApiName} (id ${seed.restApiId})\n` +
+    `  stages:   ${stages.join(", ")}\n` +
+    `  methods:  ${seed.methods.join(", ")}\n` +
+    `  API keys:\n${keys}`
+  );
+}
+
+export function formatBanner(sb: Sandbox, opts: SandboxCommandOptions, seed: SeedResult | undefined): string {
+  const throttling = opts.throttling ? `on (time scale ${opts.timeScale})` : "off";
+  return (
+    "upg sandbox is running. Press Ctrl-C to stop.\n\n" +
+    `  API Gateway  ${sb.apigatewayEndpoint}   (admin: ${sb.apigatewayEndpoint}/_sandbox/status)\n` +
+    `  DynamoDB     ${sb.dynamodbEndpoint ?? "off"}${opts.data ? `   (data in ${opts.data})` : "   (in memory)"}\n` +
+    `  Region       ${sb.region}   throttling ${throttling}\n\n` +
+    `Paste into another shell:\n\n${exportLines(sb)}\n` +
+    (seed ? `${seedLines(seed)}\n` : "")
+  );
+}
+
+/** Start, print, wait, stop. Exported for tests, which pass their own `io`. */
+export async function runSandbox(opts: SandboxCommandOptions, io: SandboxCommandIo): Promise<void> {
+  const { startSandbox, seedSample } = await import("../../sandbox/index.js");
+  const faults = {
+    ...(opts.latency !== undefined ? { latencyMs: opts.latency } : {}),
+    ...(opts.errorRate ? { errorRate: opts.errorRate } : {}),
+  };
+  const sb = await startSandbox({
+    port: opts.port,
+    dynamoPort: opts.dynamoPort,
+    host: opts.host,
+    region: opts.region,
+    timeScale: opts.timeScale,
+    throttling: opts.throttling,
+    dataDir: opts.data,
+    faults,
+  });
+  try {
+    const seed = opts.seed ? await seedSample(sb) : undefined;
+    io.write(formatBanner(sb, opts, seed));
+    await io.waitForStop();
+  } finally {
+    await sb.stop();
+  }
+  io.write("upg sandbox stopped.\n");
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+export function registerSandboxCommand(program: Command): void {
+  program
+    .command("sandbox")
+    .description(
+      "Run a local AWS sandbox on loopback: an API Gateway control-plane emulator (usage plans, API keys, " +
+        "usage, stages, tags; AWS rate limits and error codes) and DynamoDB (dynalite). Seeds a sample " +
+        "weather-api with stages dev and prod and a few API keys, prints ready-to-paste export lines, and " +
+        "runs until Ctrl-C.",
+    )
+    .option("--port <n>", "API Gateway port (0 = any free port)", parsePort, DEFAULT_SANDBOX_PORT)
+    .option("--dynamo-port <n>", "DynamoDB port (default: the API Gateway port + 1)", parsePort)
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--region <region>", "AWS region the sandbox answers for", "us-east-1")
+    .option("--time-scale <x>", "multiply every throttle period and injected latency by x", parsePositive, 1)
+    .option("--no-throttling", "turn off the emulated API Gateway control-plane rate limits")
+    .option("--data <dir>", "persist DynamoDB tables in this directory (default: in memory)")
+    .option("--no-seed", "start with an empty account (no weather-api, no API keys)")
+    .option("--latency <ms>", "add this latency to every API Gateway call", parseNonNegative)
+    .option(
+      "--error-rate <spec>",
+      "answer a fraction of calls with errors, e.g. 429=0.1,500=0.05",
+      parseErrorRates,
+    )
+    .addHelpText("after", EXAMPLES)
+    .action(async (opts: SandboxCommandOptions) => {
+      await runSandbox(opts, { write: (text) => process.stdout.write(text), waitForStop: waitForSignal });
+      process.exit(0);
+    });
+}

@@ -1,0 +1,137 @@
+// `upg init`, `upg status`, `upg show`, `upg unlock`.
+
+import { makePlan, type Snapshot } from "../apply/make-plan.js";
+import { recordSettings } from "../diff/normalise.js";
+import { UserError } from "../errors.js";
+import type { PlanSpec } from "../model/spec.js";
+import { describeSettings } from "../render/plan.js";
+import { renderStatusTable, type StatusRow } from "../render/status.js";
+import { openDeps } from "./deps.js";
+import type { GlobalOptions } from "./global-options.js";
+import { type Io, parseFormat, styleFor } from "./output.js";
+import { loadConfigOnly, loadProject } from "./project.js";
+import { startSpinner } from "./spinner.js";
+
+export async function runInitCommand(g: GlobalOptions, output: string, io: Io): Promise<number> {
+  const format = parseFormat(output, ["human", "json"]);
+  const { config, region } = loadConfigOnly(g, io);
+  const deps = await openDeps(g, config, region);
+  try {
+    const report = await deps.store.init();
+    if (format === "json") {
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return 0;
+    }
+    for (const t of report.tables) {
+      io.stdout.write(t.status === "created" ? `Created table ${t.name}.\n` : `Table ${t.name} already existed.\n`);
+    }
+    for (const f of report.features) {
+      const what = f.feature.replace(/_/g, " ");
+      const detail = f.detail ? ` (${f.detail})` : "";
+      if (f.status === "enabled") io.stdout.write(`  ${f.table}: ${what} enabled.\n`);
+      else if (f.status === "already_enabled") io.stdout.write(`  ${f.table}: ${what} already enabled.\n`);
+      else io.stdout.write(`  ${f.table}: ${what} ${f.status === "unsupported" ? "not supported by this backend" : "could not be enabled"}${detail}.\n`);
+    }
+    io.stdout.write(`upg is ready in ${region}. Next: upg plan\n`);
+    return 0;
+  } finally {
+    deps.close();
+  }
+}
+
+function statusRows(specs: readonly PlanSpec[], snap: Snapshot): StatusRow[] {
+  const ids = [...new Set([...specs.map((s) => s.planId), ...snap.records.map((r) => r.plan_id)])].sort();
+  const pending = new Set(snap.plan.changes.map((c) => c.planId));
+  const drifted = new Set(snap.plan.violations.map((v) => v.plan_id));
+  return ids.map((planId) => {
+    const r = snap.records.find((x) => x.plan_id === planId);
+    const spec = specs.find((x) => x.planId === planId);
+    const live = snap.live.plans.find((p) => p.id === r?.api_gateway_id) ?? snap.live.plans.find((p) => p.ownerPlanId === planId);
+    const state = drifted.has(planId) ? "drifted" : pending.has(planId) ? "pending" : "in sync";
+    return {
+      planId,
+      tier: spec?.tier ?? r?.tier ?? "",
+      lifecycle: spec?.lifecycleState ?? r?.lifecycle_state ?? "",
+      apiGatewayId: live?.id ?? (r?.api_gateway_id ? `${r.api_gateway_id} (gone)` : "-"),
+      stages: (live?.settings.stages ?? []).map((s) => `${s.apiId}:${s.stage}`),
+      keys: live?.keys.length ?? 0,
+      state,
+    };
+  });
+}
+
+export async function runStatusCommand(g: GlobalOptions, plans: string[] | undefined, output: string, io: Io): Promise<number> {
+  const format = parseFormat(output, ["human", "json"]);
+  const project = loadProject(g, plans, io);
+  const deps = await openDeps(g, project.config, project.region);
+  const spin = await startSpinner(io, "Reading…");
+  try {
+    const snap = await makePlan({ specs: project.specs, config: project.config, targets: [] }, deps);
+    spin.stop();
+    const rows = statusRows(project.specs, snap);
+    if (format === "json") io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    else io.stdout.write(renderStatusTable(rows, styleFor(io.stdout, io.env, g.color)));
+    return 0;
+  } finally {
+    spin.stop();
+    deps.close();
+  }
+}
+
+export async function runShowCommand(g: GlobalOptions, planId: string, output: string, io: Io): Promise<number> {
+  const format = parseFormat(output, ["human", "json"]);
+  const { config, region } = loadConfigOnly(g, io);
+  const deps = await openDeps(g, config, region);
+  try {
+    await deps.store.checkTables();
+    const record = await deps.store.getRecord(planId);
+    if (!record) throw new UserError(`No master record for ${planId}.`, { hint: "`upg status` lists the plans upg knows; `upg apply` creates records." });
+    const live = await deps.live.readLive({
+      ownershipTagKey: config.ownership_tag_key,
+      recordIds: record.api_gateway_id ? [record.api_gateway_id] : [],
+      apiIds: [],
+      apiNames: [],
+    });
+    const lp = live.plans.find((p) => p.id === record.api_gateway_id) ?? live.plans.find((p) => p.ownerPlanId === planId);
+    if (format === "json") {
+      io.stdout.write(`${JSON.stringify({ record, live: lp ?? null }, null, 2)}\n`);
+      return 0;
+    }
+    const style = styleFor(io.stdout, io.env, g.color);
+    const out = [style.bold(`${planId}`), `  tier: ${record.tier ?? "-"}   lifecycle: ${record.lifecycle_state}${record.successor ? ` → ${record.successor}` : ""}`];
+    out.push(`  record: version ${record.version}, updated ${record.updated_at} by ${record.updated_by}`);
+    out.push("", style.bold("Declared (master record):"), ...describeSettings(recordSettings(record)).map((l) => `  ${l}`));
+    out.push(`  keys (${record.keys_declared ? "declared" : "observed"}): ${record.keys.join(", ") || "(none)"}`);
+    out.push("", style.bold(`Live (API Gateway${lp ? ` ${lp.id}` : ""}):`));
+    if (lp) {
+      out.push(...describeSettings(lp.settings).map((l) => `  ${l}`), `  keys: ${lp.keys.join(", ") || "(none)"}`);
+    } else {
+      out.push(record.api_gateway_id ? style.red(`  not found: ${record.api_gateway_id} was deleted outside upg (run upg apply to recreate it)`) : "  (not in API Gateway)");
+    }
+    out.push("", style.bold("Lineage:"));
+    if (record.lineage.length === 0) out.push(`  created ${record.created_at}, never recreated`);
+    for (const e of record.lineage) {
+      out.push(`  ${e.api_gateway_id}: deleted ${e.deleted_at ?? "?"}${e.recreated_as ? `, recreated as ${e.recreated_as}` : ""}`);
+    }
+    if (record.recreated_from) out.push(`  current ${record.api_gateway_id ?? "-"} recreated from ${record.recreated_from} at ${record.recreated_at}`);
+    io.stdout.write(`${out.join("\n")}\n`);
+    return 0;
+  } finally {
+    deps.close();
+  }
+}
+
+export async function runUnlockCommand(g: GlobalOptions, reason: string, io: Io): Promise<number> {
+  if (!reason.trim()) throw new UserError("--reason is required.", { hint: "Say why the lock is being released, e.g. --reason 'CI job 123 crashed'." });
+  const { config, region } = loadConfigOnly(g, io);
+  const deps = await openDeps(g, config, region);
+  try {
+    await deps.store.checkTables();
+    const by = await deps.live.callerIdentity();
+    const removed = await deps.store.forceUnlock(reason, by);
+    io.stdout.write(removed ? `Released the lock held by ${removed.owner} since ${removed.acquired_at}.\n` : "No lock was held.\n");
+    return 0;
+  } finally {
+    deps.close();
+  }
+}

@@ -1,0 +1,381 @@
+// The heart of upg: (desired plans, master records, live state) -> Plan. Pure: no SDK, no I/O,
+// no clock (the time comes in as an argument).
+//
+// Changes compare the plan files with live API Gateway (what apply must do).
+// Violations compare the master record with live API Gateway (what changed outside upg).
+
+import { createHash } from "node:crypto";
+import type { Change, FieldChange, Plan, PlanProblem, Violation } from "../model/plan.js";
+import { PLAN_FORMAT_VERSION } from "../model/plan.js";
+import type { MasterRecord } from "../model/record.js";
+import { type DesiredPlan, type LivePlan, type LiveState, stageKey } from "../model/state.js";
+import { compareSettings, missingFrom, sameValue } from "./compare.js";
+import { recordSettings, sortedUnique } from "./normalise.js";
+import { orderChanges } from "./order.js";
+import { fieldViolations, type ViolationSubject, violation } from "./violations.js";
+
+export interface PlanInput {
+  desired: readonly DesiredPlan[];
+  /** Problems found while resolving the plan files (unknown API names, missing stages, …). */
+  problems?: readonly PlanProblem[];
+  records: readonly MasterRecord[];
+  live: LiveState;
+  ownershipTagKey: string;
+  /** ISO timestamp, used for detected_at and created_at. */
+  now: string;
+  /** Narrow the plan to these plan_ids (empty: everything). */
+  targets?: readonly string[];
+}
+
+interface PlanContext {
+  input: PlanInput;
+  changes: Change[];
+  violations: Violation[];
+  problems: PlanProblem[];
+  keyNames: Map<string, string | undefined>;
+}
+
+interface Subject {
+  planId: string;
+  d?: DesiredPlan;
+  r?: MasterRecord;
+  l?: LivePlan;
+}
+
+function keyChange(ctx: PlanContext, s: Subject, action: "attach" | "detach", keyId: string, reason: string): Change {
+  const name = ctx.keyNames.get(keyId);
+  return {
+    id: `${action}-key:${s.planId}:${keyId}`,
+    action,
+    resource: "key",
+    planId: s.planId,
+    ...(s.l ? { apiGatewayId: s.l.id } : {}),
+    keyId,
+    ...(name !== undefined ? { keyName: name } : {}),
+    reason,
+  };
+}
+
+/** The keys the record should hold after apply. */
+function expectedKeys(s: Subject): string[] {
+  if (s.d?.lifecycleState === "Archived") return [];
+  if (s.d?.keys) return s.d.keys;
+  if (s.l) {
+    // Observed keys; a deprecated plan keeps only the keys it had when it was deprecated.
+    return s.d?.lifecycleState === "Deprecated" && s.r ? s.l.keys.filter((k) => s.r!.keys.includes(k)) : s.l.keys;
+  }
+  return s.r?.keys ?? [];
+}
+
+function recordIsCurrent(s: Subject): boolean {
+  const { d, r, l } = s;
+  if (!r || !d) return false;
+  const wantId = d.lifecycleState === "Archived" ? undefined : l?.id;
+  return (
+    sameValue(recordSettings(r), d.settings) &&
+    sameValue(r.keys, expectedKeys(s)) &&
+    r.keys_declared === (d.keys !== undefined) &&
+    r.api_gateway_id === wantId &&
+    r.lifecycle_state === d.lifecycleState &&
+    r.tier === d.tier &&
+    r.successor === d.successor
+  );
+}
+
+function detectDrift(ctx: PlanContext, s: Subject, subject: ViolationSubject): void {
+  const { r, l } = s;
+  if (!r) return;
+  if (r.lifecycle_state === "Archived") {
+    if (l) ctx.violations.push(violation(subject, "archived_plan_present", "MEDIUM", "absent", "present"));
+    return;
+  }
+  if (!l) {
+    if (r.api_gateway_id) ctx.violations.push(violation(subject, "plan_deleted", "CRITICAL", "present", "deleted"));
+    return;
+  }
+  ctx.violations.push(...fieldViolations(subject, compareSettings(recordSettings(r), l.settings)));
+  const added = missingFrom(l.keys, r.keys);
+  const removed = missingFrom(r.keys, l.keys);
+  const deprecated = r.lifecycle_state === "Deprecated";
+  for (const k of added) {
+    const type = deprecated ? "key_joined_deprecated_plan" : "key_added";
+    if (deprecated || r.keys_declared) {
+      ctx.violations.push(violation(subject, type, deprecated ? "HIGH" : "MEDIUM", null, k, { subject: k }));
+    }
+  }
+  if (r.keys_declared) {
+    for (const k of removed) ctx.violations.push(violation(subject, "key_removed", "MEDIUM", k, null, { subject: k }));
+  }
+}
+
+function planCreate(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
+  const recreate = s.r?.api_gateway_id !== undefined;
+  ctx.changes.push({
+    id: `${recreate ? "recreate" : "create"}:${s.planId}`,
+    action: recreate ? "recreate" : "create",
+    resource: "plan",
+    planId: s.planId,
+    desired: d,
+    ...(s.r ? { record: s.r } : {}),
+    reason: recreate
+      ? `deleted outside upg (was ${s.r!.api_gateway_id}); recreate from the master record`
+      : "new plan",
+  });
+  const keys = d.keys ?? s.r?.keys ?? [];
+  const why = d.keys ? "declared in the plan file" : "restore the keys last recorded";
+  for (const k of keys) ctx.changes.push(keyChange(ctx, s, "attach", k, why));
+}
+
+function ownershipField(ctx: PlanContext, s: Subject, l: LivePlan): FieldChange[] {
+  if (l.ownerPlanId === s.planId) return [];
+  return [{ field: `tags[${ctx.input.ownershipTagKey}]`, ...(l.ownerPlanId ? { before: l.ownerPlanId } : {}), after: s.planId }];
+}
+
+/** Annotate each changed field: did the plan file change, or did someone change API Gateway? */
+function updateReason(s: Subject, fields: readonly FieldChange[]): string {
+  if (!s.r) return "bring the existing plan under upg";
+  const rec = recordSettings(s.r);
+  const drifted = compareSettings(rec, s.l!.settings).map((f) => f.field);
+  const fromDrift = fields.filter((f) => drifted.includes(f.field)).length;
+  if (fromDrift === fields.length) return "changed outside upg: restore the declared settings";
+  if (fromDrift === 0) return "plan file changed";
+  return "plan file changed, and changed outside upg";
+}
+
+function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): void {
+  const deprecated = d.lifecycleState === "Deprecated";
+  if (d.keys) {
+    for (const k of missingFrom(d.keys, l.keys)) {
+      if (deprecated && !(s.r?.keys ?? []).includes(k)) {
+        ctx.problems.push({
+          code: "key_joins_deprecated",
+          planId: s.planId,
+          message: `API key ${ctx.keyNames.get(k) ?? k} cannot join ${s.planId}: the plan is Deprecated (no new key may join${d.successor ? `; use ${d.successor}` : ""}).`,
+          ...(d.source ? { file: d.source.file, line: d.source.line, col: d.source.col } : {}),
+        });
+        continue;
+      }
+      ctx.changes.push(keyChange(ctx, s, "attach", k, "declared in the plan file"));
+    }
+    for (const k of missingFrom(l.keys, d.keys)) ctx.changes.push(keyChange(ctx, s, "detach", k, "not declared in the plan file"));
+    return;
+  }
+  if (deprecated && s.r) {
+    for (const k of missingFrom(l.keys, s.r.keys)) {
+      ctx.changes.push(keyChange(ctx, s, "detach", k, "joined a Deprecated plan; no new key may join"));
+    }
+  }
+}
+
+function planDeclared(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
+  const { l } = s;
+  if (d.lifecycleState === "Archived") {
+    if (l) {
+      ctx.changes.push({
+        id: `delete:${s.planId}`,
+        action: "delete",
+        resource: "plan",
+        planId: s.planId,
+        apiGatewayId: l.id,
+        live: l.settings,
+        desired: d,
+        ...(s.r ? { record: s.r } : {}),
+        reason: "lifecycle_state is Archived: remove from API Gateway, keep the record",
+      });
+    }
+    return;
+  }
+  if (!l) {
+    planCreate(ctx, s, d);
+    return;
+  }
+  const fields = [...compareSettings(l.settings, d.settings), ...ownershipField(ctx, s, l)];
+  if (fields.length > 0) {
+    ctx.changes.push({
+      id: `update:${s.planId}`,
+      action: "update",
+      resource: "plan",
+      planId: s.planId,
+      apiGatewayId: l.id,
+      fields,
+      live: l.settings,
+      desired: d,
+      ...(s.r ? { record: s.r } : {}),
+      reason: updateReason(s, fields),
+    });
+  }
+  planKeys(ctx, s, d, l);
+}
+
+function planUndeclared(ctx: PlanContext, s: Subject): void {
+  const { r, l } = s;
+  if (!r || r.lifecycle_state === "Archived" || !l) return;
+  ctx.changes.push({
+    id: `delete:${s.planId}`,
+    action: "delete",
+    resource: "plan",
+    planId: s.planId,
+    apiGatewayId: l.id,
+    live: l.settings,
+    record: r,
+    reason: "no plan file declares it any more",
+  });
+}
+
+function planRecordSync(ctx: PlanContext, s: Subject): void {
+  if (!s.d || recordIsCurrent(s)) return;
+  if (ctx.changes.some((c) => c.planId === s.planId)) return; // apply writes the record anyway
+  ctx.changes.push({
+    id: `sync:${s.planId}`,
+    action: "sync",
+    resource: "record",
+    planId: s.planId,
+    ...(s.l ? { apiGatewayId: s.l.id } : {}),
+    desired: s.d,
+    ...(s.r ? { record: s.r } : {}),
+    keys: expectedKeys(s),
+    reason: s.r ? "master record out of date" : "no master record yet",
+  });
+}
+
+function stageMissingViolations(ctx: PlanContext): void {
+  for (const p of ctx.problems) {
+    if (p.code !== "stage_missing") continue;
+    const d = ctx.input.desired.find((x) => x.planId === p.planId);
+    const subject: ViolationSubject = { plan_id: p.planId, detected_at: ctx.input.now, ...(d ? { plan_name: d.settings.name } : {}) };
+    const stage = /Stage (\S+) does not exist/.exec(p.message)?.[1];
+    ctx.violations.push(violation(subject, "stage_missing", "HIGH", "exists", "missing", { ...(stage ? { subject: stage } : {}), auto_fixable: false }));
+  }
+}
+
+/** After the planned changes, no API key may be in two plans that cover the same stage. */
+function keyStageConflicts(ctx: PlanContext, subjects: readonly Subject[], live: LiveState): void {
+  const finalKeys = new Map<string, Set<string>>();
+  const finalStages = new Map<string, string[]>();
+  const byPlanId = new Map(subjects.map((s) => [s.planId, s]));
+  const ref = (planId: string, liveId?: string) => liveId ?? `new:${planId}`;
+  for (const lp of live.plans) {
+    finalKeys.set(lp.id, new Set(lp.keys));
+    finalStages.set(lp.id, lp.settings.stages.map(stageKey));
+  }
+  for (const c of ctx.changes) {
+    const s = byPlanId.get(c.planId);
+    const id = ref(c.planId, s?.l?.id);
+    if (c.resource === "plan" && c.action === "delete") {
+      finalKeys.delete(id);
+      finalStages.delete(id);
+    } else if (c.resource === "plan" && c.desired) {
+      finalStages.set(id, c.desired.settings.stages.map(stageKey));
+      if (!finalKeys.has(id)) finalKeys.set(id, new Set());
+    } else if (c.resource === "key" && c.keyId) {
+      const set = finalKeys.get(id) ?? new Set<string>();
+      if (c.action === "attach") set.add(c.keyId);
+      else set.delete(c.keyId);
+      finalKeys.set(id, set);
+    }
+  }
+  const owner = new Map<string, string>();
+  for (const c of ctx.changes) {
+    if (c.resource !== "key" || c.action !== "attach" || !c.keyId) continue;
+    const id = ref(c.planId, byPlanId.get(c.planId)?.l?.id);
+    for (const st of finalStages.get(id) ?? []) {
+      for (const [otherId, keys] of finalKeys) {
+        if (otherId === id || !keys.has(c.keyId) || !(finalStages.get(otherId) ?? []).includes(st)) continue;
+        const tag = `${c.keyId}|${st}`;
+        if (owner.has(tag)) continue;
+        owner.set(tag, id);
+        const other = live.plans.find((p) => p.id === otherId);
+        ctx.problems.push({
+          code: "key_stage_conflict",
+          planId: c.planId,
+          message: `API key ${c.keyName ?? c.keyId} would be in ${c.planId} and in plan ${other?.ownerPlanId ?? otherId} (${other?.settings.name ?? otherId}), which both cover stage ${st}; AWS allows a key in one plan per stage. Remove it from one of them.`,
+        });
+      }
+    }
+  }
+}
+
+function hash(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}
+
+function liveFingerprint(subjects: readonly Subject[], live: LiveState): string {
+  const plans = subjects
+    .filter((s) => s.l)
+    .map((s) => ({ planId: s.planId, id: s.l!.id, settings: s.l!.settings, keys: s.l!.keys }));
+  return hash({ plans, stages: live.existingStages });
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const targets = input.targets ?? [];
+  const inScope = (id: string) => targets.length === 0 || targets.includes(id);
+  const ctx: PlanContext = {
+    input,
+    changes: [],
+    violations: [],
+    problems: (input.problems ?? []).filter((p) => inScope(p.planId)),
+    keyNames: new Map(input.live.apiKeys.map((k) => [k.id, k.name])),
+  };
+  const liveById = new Map(input.live.plans.map((p) => [p.id, p]));
+  const desiredById = new Map(input.desired.map((d) => [d.planId, d]));
+  const recordById = new Map(input.records.map((r) => [r.plan_id, r]));
+  const planIds = sortedUnique([...desiredById.keys(), ...recordById.keys()]).filter(inScope);
+  const used = new Set<string>();
+  const subjects: Subject[] = [];
+  for (const planId of planIds) {
+    const d = desiredById.get(planId);
+    const r = recordById.get(planId);
+    const byRecord = r?.api_gateway_id ? liveById.get(r.api_gateway_id) : undefined;
+    const l = byRecord ?? input.live.plans.find((p) => p.ownerPlanId === planId && !used.has(p.id));
+    if (l) used.add(l.id);
+    const s: Subject = { planId, ...(d ? { d } : {}), ...(r ? { r } : {}), ...(l ? { l } : {}) };
+    subjects.push(s);
+    const subject: ViolationSubject = {
+      plan_id: planId,
+      detected_at: input.now,
+      ...(d || r ? { plan_name: d?.settings.name ?? r!.name } : {}),
+      ...(l?.id ?? r?.api_gateway_id ? { api_gateway_id: l?.id ?? r!.api_gateway_id! } : {}),
+    };
+    detectDrift(ctx, s, subject);
+    if (d) planDeclared(ctx, s, d);
+    else planUndeclared(ctx, s);
+    planRecordSync(ctx, s);
+  }
+  if (targets.length === 0) {
+    for (const p of input.live.plans) {
+      if (used.has(p.id)) continue;
+      const subject: ViolationSubject = {
+        detected_at: input.now,
+        plan_name: p.settings.name,
+        api_gateway_id: p.id,
+        ...(p.ownerPlanId ? { plan_id: p.ownerPlanId } : {}),
+      };
+      const why = p.ownerPlanId ? `tagged for ${p.ownerPlanId}, which no plan file or record declares` : "not managed by upg";
+      ctx.violations.push(violation(subject, "unmanaged_plan_found", "LOW", null, why, { subject: p.id, auto_fixable: false }));
+    }
+  }
+  stageMissingViolations(ctx);
+  keyStageConflicts(ctx, subjects, input.live);
+  return {
+    format_version: PLAN_FORMAT_VERSION,
+    created_at: input.now,
+    region: input.live.region,
+    targets: [...targets],
+    changes: orderChanges(ctx.changes),
+    desired: input.desired.filter((d) => ctx.changes.some((c) => c.planId === d.planId)),
+    live_keys: Object.fromEntries(
+      subjects.filter((s) => ctx.changes.some((c) => c.planId === s.planId)).map((s) => [s.planId, s.l?.keys ?? []]),
+    ),
+    violations: ctx.violations,
+    problems: ctx.problems,
+    fingerprint: {
+      live: liveFingerprint(subjects, input.live),
+      records: Object.fromEntries(planIds.map((id) => [id, recordById.get(id)?.version ?? 0])),
+    },
+  };
+}
+
+/** True when the plan would change nothing in API Gateway or DynamoDB. */
+export function planIsEmpty(plan: Plan): boolean {
+  return plan.changes.length === 0;
+}

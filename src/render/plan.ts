@@ -1,0 +1,182 @@
+// Plans and apply results as text: human (terraform-like), JSON (the plan document itself) and
+// markdown (a pull-request comment). Pure functions of data.
+
+import type { ApplyResult, Change, FieldChange, Plan, PlanProblem, Violation } from "../model/plan.js";
+import type { PlanSettings } from "../model/state.js";
+import { PLAIN, plural, type Style } from "./style.js";
+
+export function formatValue(v: unknown): string {
+  if (v === undefined || v === null) return "(none)";
+  if (typeof v === "string") return JSON.stringify(v);
+  return JSON.stringify(v);
+}
+
+function fieldLine(f: FieldChange, style: Style): string {
+  const stage = /^stages\[([^\]]+)\]$/.exec(f.field);
+  if (stage) {
+    return f.after === undefined ? style.red(`      - stage ${stage[1]}`) : style.green(`      + stage ${stage[1]}`);
+  }
+  if (f.before === undefined) return style.green(`      + ${f.field} = ${formatValue(f.after)}`);
+  if (f.after === undefined) return style.red(`      - ${f.field} = ${formatValue(f.before)}`);
+  return style.yellow(`      ~ ${f.field}: ${formatValue(f.before)} → ${formatValue(f.after)}`);
+}
+
+export function describeSettings(s: PlanSettings): string[] {
+  const lines = [`name = ${formatValue(s.name)}`];
+  if (s.description !== undefined) lines.push(`description = ${formatValue(s.description)}`);
+  if (s.throttle?.rateLimit !== undefined) lines.push(`throttle.rateLimit = ${s.throttle.rateLimit}`);
+  if (s.throttle?.burstLimit !== undefined) lines.push(`throttle.burstLimit = ${s.throttle.burstLimit}`);
+  if (s.quota) lines.push(`quota = ${s.quota.limit} per ${s.quota.period}${s.quota.offset ? ` (offset ${s.quota.offset})` : ""}`);
+  for (const st of s.stages) {
+    lines.push(`stage ${st.apiId}:${st.stage}`);
+    for (const [m, t] of Object.entries(st.throttle)) {
+      lines.push(`  ${m}: rate ${t.rateLimit ?? "-"} burst ${t.burstLimit ?? "-"}`);
+    }
+  }
+  for (const [k, v] of Object.entries(s.tags)) lines.push(`tags[${k}] = ${formatValue(v)}`);
+  return lines;
+}
+
+function keyLabel(c: Change): string {
+  return c.keyName ? `${c.keyName} (${c.keyId})` : `${c.keyId}`;
+}
+
+function changeBlock(c: Change, style: Style): string[] {
+  const id = c.apiGatewayId ? ` (${c.apiGatewayId})` : "";
+  const why = c.reason ? style.dim(` — ${c.reason}`) : "";
+  switch (c.action) {
+    case "create":
+      return [
+        `  ${style.bold(`# ${c.planId}`)} will be created${why}`,
+        style.green(`  + usage plan ${formatValue(c.desired?.settings.name)}`),
+        ...describeSettings(c.desired!.settings).map((l) => style.green(`      + ${l}`)),
+      ];
+    case "recreate":
+      return [
+        `  ${style.bold(`# ${c.planId}`)} will be recreated${why}`,
+        style.yellow(`-/+ usage plan ${formatValue(c.desired?.settings.name)} (new id; settings from the plan file and master record)`),
+        ...describeSettings(c.desired!.settings).map((l) => style.green(`      + ${l}`)),
+      ];
+    case "update":
+      return [
+        `  ${style.bold(`# ${c.planId}${id}`)} will be updated in place${why}`,
+        style.yellow(`  ~ usage plan ${formatValue(c.desired?.settings.name)}`),
+        ...(c.fields ?? []).map((f) => fieldLine(f, style)),
+      ];
+    case "delete":
+      return [`  ${style.bold(`# ${c.planId}${id}`)} will be deleted${why}`, style.red(`  - usage plan ${formatValue(c.live?.name)}`)];
+    case "attach":
+      return [style.green(`  + key ${keyLabel(c)} → ${c.planId}`) + why];
+    case "detach":
+      return [style.red(`  - key ${keyLabel(c)} ✕ ${c.planId}`) + why];
+    case "sync":
+      return [style.cyan(`  ↻ record ${c.planId}`) + why];
+    default:
+      return [];
+  }
+}
+
+export function violationLine(v: Violation, style: Style = PLAIN): string {
+  const sev = v.severity === "CRITICAL" || v.severity === "HIGH" ? style.red(v.severity.padEnd(8)) : style.yellow(v.severity.padEnd(8));
+  const what = v.subject ? ` ${v.subject}` : "";
+  return `  ${sev} ${v.plan_id ?? "-"}${v.api_gateway_id ? ` (${v.api_gateway_id})` : ""}: ${v.violation_type}${what}: should be ${formatValue(v.should_be)}, is ${formatValue(v.actually_is)}`;
+}
+
+export function problemLine(p: PlanProblem): string {
+  const at = p.file ? `${p.file}:${p.line}:${p.col}: ` : "";
+  return `  ${at}${p.planId}: ${p.message}`;
+}
+
+export interface PlanCounts {
+  create: number;
+  update: number;
+  recreate: number;
+  delete: number;
+  attach: number;
+  detach: number;
+  sync: number;
+}
+
+export function countChanges(plan: Plan): PlanCounts {
+  const n = (action: Change["action"]) => plan.changes.filter((c) => c.action === action).length;
+  return { create: n("create"), update: n("update"), recreate: n("recreate"), delete: n("delete"), attach: n("attach"), detach: n("detach"), sync: n("sync") };
+}
+
+export function summaryLine(plan: Plan): string {
+  const c = countChanges(plan);
+  if (plan.changes.length === 0) return "No changes. API Gateway and the master records match the plan files.";
+  return (
+    `Plan: ${c.create} to create, ${c.update} to update, ${c.recreate} to recreate, ${c.delete} to delete; ` +
+    `${plural(c.attach, "key to attach", "keys to attach")}, ${plural(c.detach, "key to detach", "keys to detach")}; ` +
+    `${plural(c.sync, "record to sync", "records to sync")}.`
+  );
+}
+
+export function renderPlanHuman(plan: Plan, style: Style = PLAIN): string {
+  const out: string[] = [];
+  if (plan.changes.length > 0) {
+    out.push("upg will perform the following actions:", "");
+    for (const c of plan.changes) out.push(...changeBlock(c, style), "");
+  }
+  if (plan.violations.length > 0) {
+    out.push(style.bold("Changed outside upg (drift):"));
+    out.push(...plan.violations.map((v) => violationLine(v, style)), "");
+  }
+  if (plan.problems.length > 0) {
+    out.push(style.red(style.bold("Problems (fix these before apply; nothing will be written):")));
+    out.push(...plan.problems.map(problemLine), "");
+  }
+  out.push(style.bold(summaryLine(plan)));
+  return `${out.join("\n")}\n`;
+}
+
+export function renderPlanJson(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+export function renderPlanMarkdown(plan: Plan): string {
+  const out = ["### upg plan", "", `**${summaryLine(plan)}**`, ""];
+  if (plan.changes.length > 0) {
+    out.push("| action | plan | detail |", "|---|---|---|");
+    for (const ch of plan.changes) {
+      const detail = ch.resource === "key" ? `key ${keyLabel(ch)}` : (ch.reason ?? "");
+      out.push(`| ${ch.action} | \`${ch.planId}\` | ${detail.replace(/\|/g, "\\|")} |`);
+    }
+    out.push("");
+  }
+  if (plan.violations.length > 0) {
+    out.push(`**Drift:** ${plural(plan.violations.length, "finding")} (${plan.violations.filter((v) => v.severity === "CRITICAL" || v.severity === "HIGH").length} high or critical).`, "");
+  }
+  if (plan.problems.length > 0) {
+    out.push("**Problems (apply is blocked):**", "", ...plan.problems.map((p) => `- ${problemLine(p).trim()}`), "");
+  }
+  if (plan.changes.length + plan.violations.length > 0) {
+    out.push("<details><summary>Full plan</summary>", "", "```diff", renderPlanHuman(plan).trimEnd(), "```", "", "</details>", "");
+  }
+  return `${out.join("\n")}\n`;
+}
+
+export function renderApplyHuman(result: ApplyResult, plan: Plan, style: Style = PLAIN): string {
+  const out: string[] = [];
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  for (const r of result.results) {
+    const c = byId.get(r.changeId);
+    const label = c?.resource === "key" ? `${r.action} key ${c.keyName ?? c.keyId} → ${r.planId}` : `${r.action} ${r.planId}`;
+    const idPart = r.previousApiGatewayId ? ` (${r.previousApiGatewayId} → ${r.apiGatewayId})` : r.apiGatewayId && r.action === "create" ? ` (${r.apiGatewayId})` : "";
+    if (r.outcome === "ok") out.push(style.green(`  ✓ ${label}${idPart}`));
+    else if (r.outcome === "failed") out.push(style.red(`  ✗ ${label}: ${r.error}`));
+    else out.push(style.dim(`  - ${label}: ${r.error ?? "skipped"}`));
+    if (r.auditError) out.push(style.yellow(`    (audit row not written: ${r.auditError})`));
+  }
+  const ok = result.results.filter((r) => r.outcome === "ok").length;
+  const failed = result.results.filter((r) => r.outcome === "failed");
+  const skipped = result.results.filter((r) => r.outcome === "skipped").length;
+  out.push("");
+  if (failed.length === 0 && skipped === 0) {
+    out.push(style.green(style.bold(`Apply complete: ${plural(ok, "change")} applied.`)));
+  } else {
+    out.push(style.red(style.bold(`Apply incomplete: ${ok} applied, ${failed.length} failed, ${skipped} skipped.`)));
+    out.push("The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.");
+  }
+  return `${out.join("\n")}\n`;
+}
