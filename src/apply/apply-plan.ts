@@ -52,10 +52,14 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
     case "create":
     case "recreate": {
       const d = c.desired!;
-      const newId = await deps.live.createPlan(d.settings, { ...d.settings.tags, [deps.ownershipTagKey]: c.planId });
+      const newId = await deps.live.createPlan(d.settings, {
+        ...d.settings.tags,
+        [deps.ownershipTagKey]: c.planId,
+      });
       st.ids.set(c.planId, newId);
       st.keys.set(c.planId, new Set());
-      if (c.action === "recreate" && c.record?.api_gateway_id) st.recreatedFrom.set(c.planId, c.record.api_gateway_id);
+      if (c.action === "recreate" && c.record?.api_gateway_id)
+        st.recreatedFrom.set(c.planId, c.record.api_gateway_id);
       return newId;
     }
     case "update": {
@@ -78,7 +82,8 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
 
 async function runKeyChange(c: Change, deps: ApplyDeps, st: RunState): Promise<"ok" | "skipped"> {
   const id = st.ids.get(c.planId) ?? c.apiGatewayId;
-  if (!id || st.failedPlans.has(c.planId) || (c.action === "attach" && st.stuckKeys.has(c.keyId!))) return "skipped";
+  if (!id || st.failedPlans.has(c.planId) || (c.action === "attach" && st.stuckKeys.has(c.keyId!)))
+    return "skipped";
   if (c.action === "attach") await deps.live.attachKey(id, c.keyId!);
   else await deps.live.detachKey(id, c.keyId!);
   const keys = st.keys.get(c.planId) ?? new Set();
@@ -128,7 +133,9 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
       ...base,
       outcome: "ok",
       ...(newId ? { apiGatewayId: newId } : {}),
-      ...(c.action === "recreate" && c.record?.api_gateway_id ? { previousApiGatewayId: c.record.api_gateway_id } : {}),
+      ...(c.action === "recreate" && c.record?.api_gateway_id
+        ? { previousApiGatewayId: c.record.api_gateway_id }
+        : {}),
     };
   } catch (err) {
     if (c.resource === "plan") st.failedPlans.add(c.planId);
@@ -169,12 +176,23 @@ async function writeRecord(
 }
 
 /** Execute every change of the plan in order. Never throws for a failed change; the result says. */
-export async function applyPlan(plan: Plan, records: readonly MasterRecord[], deps: ApplyDeps): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: Plan,
+  records: readonly MasterRecord[],
+  deps: ApplyDeps,
+): Promise<ApplyResult> {
   const started = deps.clock().toISOString();
   const recordById = new Map(records.map((r) => [r.plan_id, r]));
-  const st: RunState = { ids: new Map(), keys: new Map(), failedPlans: new Set(), stuckKeys: new Set(), recreatedFrom: new Map() };
+  const st: RunState = {
+    ids: new Map(),
+    keys: new Map(),
+    failedPlans: new Set(),
+    stuckKeys: new Set(),
+    recreatedFrom: new Map(),
+  };
   for (const c of plan.changes) {
-    if (!st.ids.has(c.planId)) st.ids.set(c.planId, c.apiGatewayId ?? recordById.get(c.planId)?.api_gateway_id);
+    if (!st.ids.has(c.planId))
+      st.ids.set(c.planId, c.apiGatewayId ?? recordById.get(c.planId)?.api_gateway_id);
     if (!st.keys.has(c.planId)) st.keys.set(c.planId, new Set(plan.live_keys[c.planId] ?? []));
   }
   const results: ChangeResult[] = [];

@@ -54,10 +54,13 @@ export async function makePlan(req: PlanRequest, deps: CoreDeps): Promise<Snapsh
 /** Why a saved plan no longer matches what is there now, or undefined when it still does. */
 export function staleReason(saved: Plan, current: Plan): string | undefined {
   if (saved.region !== current.region) return `it was made for region ${saved.region}, not ${current.region}`;
-  const moved = Object.entries(saved.fingerprint.records).filter(([id, v]) => (current.fingerprint.records[id] ?? 0) !== v);
+  const moved = Object.entries(saved.fingerprint.records).filter(
+    ([id, v]) => (current.fingerprint.records[id] ?? 0) !== v,
+  );
   if (moved.length > 0) {
     return `master records changed since it was made (${moved.map(([id]) => id).join(", ")})`;
   }
-  if (saved.fingerprint.live !== current.fingerprint.live) return "live API Gateway state changed since it was made";
+  if (saved.fingerprint.live !== current.fingerprint.live)
+    return "live API Gateway state changed since it was made";
   return undefined;
 }

@@ -23,14 +23,19 @@ export async function runInitCommand(g: GlobalOptions, output: string, io: Io): 
       return 0;
     }
     for (const t of report.tables) {
-      io.stdout.write(t.status === "created" ? `Created table ${t.name}.\n` : `Table ${t.name} already existed.\n`);
+      io.stdout.write(
+        t.status === "created" ? `Created table ${t.name}.\n` : `Table ${t.name} already existed.\n`,
+      );
     }
     for (const f of report.features) {
       const what = f.feature.replace(/_/g, " ");
       const detail = f.detail ? ` (${f.detail})` : "";
       if (f.status === "enabled") io.stdout.write(`  ${f.table}: ${what} enabled.\n`);
       else if (f.status === "already_enabled") io.stdout.write(`  ${f.table}: ${what} already enabled.\n`);
-      else io.stdout.write(`  ${f.table}: ${what} ${f.status === "unsupported" ? "not supported by this backend" : "could not be enabled"}${detail}.\n`);
+      else
+        io.stdout.write(
+          `  ${f.table}: ${what} ${f.status === "unsupported" ? "not supported by this backend" : "could not be enabled"}${detail}.\n`,
+        );
     }
     io.stdout.write(`upg is ready in ${region}. Next: upg plan\n`);
     return 0;
@@ -46,7 +51,9 @@ function statusRows(specs: readonly PlanSpec[], snap: Snapshot): StatusRow[] {
   return ids.map((planId) => {
     const r = snap.records.find((x) => x.plan_id === planId);
     const spec = specs.find((x) => x.planId === planId);
-    const live = snap.live.plans.find((p) => p.id === r?.api_gateway_id) ?? snap.live.plans.find((p) => p.ownerPlanId === planId);
+    const live =
+      snap.live.plans.find((p) => p.id === r?.api_gateway_id) ??
+      snap.live.plans.find((p) => p.ownerPlanId === planId);
     const state = drifted.has(planId) ? "drifted" : pending.has(planId) ? "pending" : "in sync";
     return {
       planId,
@@ -60,7 +67,12 @@ function statusRows(specs: readonly PlanSpec[], snap: Snapshot): StatusRow[] {
   });
 }
 
-export async function runStatusCommand(g: GlobalOptions, plans: string[] | undefined, output: string, io: Io): Promise<number> {
+export async function runStatusCommand(
+  g: GlobalOptions,
+  plans: string[] | undefined,
+  output: string,
+  io: Io,
+): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
   const project = loadProject(g, plans, io);
   const deps = await openDeps(g, project.config, project.region);
@@ -78,42 +90,75 @@ export async function runStatusCommand(g: GlobalOptions, plans: string[] | undef
   }
 }
 
-export async function runShowCommand(g: GlobalOptions, planId: string, output: string, io: Io): Promise<number> {
+export async function runShowCommand(
+  g: GlobalOptions,
+  planId: string,
+  output: string,
+  io: Io,
+): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
   const { config, region } = loadConfigOnly(g, io);
   const deps = await openDeps(g, config, region);
   try {
     await deps.store.checkTables();
     const record = await deps.store.getRecord(planId);
-    if (!record) throw new UserError(`No master record for ${planId}.`, { hint: "`upg status` lists the plans upg knows; `upg apply` creates records." });
+    if (!record)
+      throw new UserError(`No master record for ${planId}.`, {
+        hint: "`upg status` lists the plans upg knows; `upg apply` creates records.",
+      });
     const live = await deps.live.readLive({
       ownershipTagKey: config.ownership_tag_key,
       recordIds: record.api_gateway_id ? [record.api_gateway_id] : [],
       apiIds: [],
       apiNames: [],
     });
-    const lp = live.plans.find((p) => p.id === record.api_gateway_id) ?? live.plans.find((p) => p.ownerPlanId === planId);
+    const lp =
+      live.plans.find((p) => p.id === record.api_gateway_id) ??
+      live.plans.find((p) => p.ownerPlanId === planId);
     if (format === "json") {
       io.stdout.write(`${JSON.stringify({ record, live: lp ?? null }, null, 2)}\n`);
       return 0;
     }
     const style = styleFor(io.stdout, io.env, g.color);
-    const out = [style.bold(`${planId}`), `  tier: ${record.tier ?? "-"}   lifecycle: ${record.lifecycle_state}${record.successor ? ` → ${record.successor}` : ""}`];
+    const out = [
+      style.bold(`${planId}`),
+      `  tier: ${record.tier ?? "-"}   lifecycle: ${record.lifecycle_state}${record.successor ? ` → ${record.successor}` : ""}`,
+    ];
     out.push(`  record: version ${record.version}, updated ${record.updated_at} by ${record.updated_by}`);
-    out.push("", style.bold("Declared (master record):"), ...describeSettings(recordSettings(record)).map((l) => `  ${l}`));
-    out.push(`  keys (${record.keys_declared ? "declared" : "observed"}): ${record.keys.join(", ") || "(none)"}`);
+    out.push(
+      "",
+      style.bold("Declared (master record):"),
+      ...describeSettings(recordSettings(record)).map((l) => `  ${l}`),
+    );
+    out.push(
+      `  keys (${record.keys_declared ? "declared" : "observed"}): ${record.keys.join(", ") || "(none)"}`,
+    );
     out.push("", style.bold(`Live (API Gateway${lp ? ` ${lp.id}` : ""}):`));
     if (lp) {
-      out.push(...describeSettings(lp.settings).map((l) => `  ${l}`), `  keys: ${lp.keys.join(", ") || "(none)"}`);
+      out.push(
+        ...describeSettings(lp.settings).map((l) => `  ${l}`),
+        `  keys: ${lp.keys.join(", ") || "(none)"}`,
+      );
     } else {
-      out.push(record.api_gateway_id ? style.red(`  not found: ${record.api_gateway_id} was deleted outside upg (run upg apply to recreate it)`) : "  (not in API Gateway)");
+      out.push(
+        record.api_gateway_id
+          ? style.red(
+              `  not found: ${record.api_gateway_id} was deleted outside upg (run upg apply to recreate it)`,
+            )
+          : "  (not in API Gateway)",
+      );
     }
     out.push("", style.bold("Lineage:"));
     if (record.lineage.length === 0) out.push(`  created ${record.created_at}, never recreated`);
     for (const e of record.lineage) {
-      out.push(`  ${e.api_gateway_id}: deleted ${e.deleted_at ?? "?"}${e.recreated_as ? `, recreated as ${e.recreated_as}` : ""}`);
+      out.push(
+        `  ${e.api_gateway_id}: deleted ${e.deleted_at ?? "?"}${e.recreated_as ? `, recreated as ${e.recreated_as}` : ""}`,
+      );
     }
-    if (record.recreated_from) out.push(`  current ${record.api_gateway_id ?? "-"} recreated from ${record.recreated_from} at ${record.recreated_at}`);
+    if (record.recreated_from)
+      out.push(
+        `  current ${record.api_gateway_id ?? "-"} recreated from ${record.recreated_from} at ${record.recreated_at}`,
+      );
     io.stdout.write(`${out.join("\n")}\n`);
     return 0;
   } finally {
@@ -122,14 +167,21 @@ export async function runShowCommand(g: GlobalOptions, planId: string, output: s
 }
 
 export async function runUnlockCommand(g: GlobalOptions, reason: string, io: Io): Promise<number> {
-  if (!reason.trim()) throw new UserError("--reason is required.", { hint: "Say why the lock is being released, e.g. --reason 'CI job 123 crashed'." });
+  if (!reason.trim())
+    throw new UserError("--reason is required.", {
+      hint: "Say why the lock is being released, e.g. --reason 'CI job 123 crashed'.",
+    });
   const { config, region } = loadConfigOnly(g, io);
   const deps = await openDeps(g, config, region);
   try {
     await deps.store.checkTables();
     const by = await deps.live.callerIdentity();
     const removed = await deps.store.forceUnlock(reason, by);
-    io.stdout.write(removed ? `Released the lock held by ${removed.owner} since ${removed.acquired_at}.\n` : "No lock was held.\n");
+    io.stdout.write(
+      removed
+        ? `Released the lock held by ${removed.owner} since ${removed.acquired_at}.\n`
+        : "No lock was held.\n",
+    );
     return 0;
   } finally {
     deps.close();

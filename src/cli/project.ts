@@ -1,8 +1,8 @@
 // Loading what the user declared, for commands that go on to talk to AWS: any error in the plan
 // files stops the command before anything is read from or written to AWS.
 
-import type { PlanSpec, UpgConfig } from "../model/spec.js";
 import { UserError } from "../errors.js";
+import type { PlanSpec, UpgConfig } from "../model/spec.js";
 import { renderDiagnosticsHuman } from "../render/diagnostics.js";
 import { loadConfig } from "../spec/config.js";
 import { hasErrors, sortDiagnostics } from "../spec/diagnostics.js";
@@ -19,18 +19,28 @@ export interface Project {
 export function loadConfigOnly(g: GlobalOptions, io: Io): { config: UpgConfig; region: string } {
   const cfg = loadConfig(g.configExplicit ? g.config : undefined);
   if (hasErrors(cfg.diagnostics)) {
-    io.stderr.write(renderDiagnosticsHuman(cfg.diagnostics, { files: 1, plans: 0 }, styleFor(io.stderr, io.env, g.color)));
-    throw new UserError("The project file has errors; nothing was read or written.", { hint: "Fix them (see above) and run again." });
+    io.stderr.write(
+      renderDiagnosticsHuman(cfg.diagnostics, { files: 1, plans: 0 }, styleFor(io.stderr, io.env, g.color)),
+    );
+    throw new UserError("The project file has errors; nothing was read or written.", {
+      hint: "Fix them (see above) and run again.",
+    });
   }
   return { config: cfg.config, region: g.region ?? cfg.config.regions[0]! };
 }
 
 export function loadProject(g: GlobalOptions, paths: readonly string[] | undefined, io: Io): Project {
   const { config, region } = loadConfigOnly(g, io);
-  const res = loadSpecs(paths && paths.length > 0 ? paths : [DEFAULT_PLANS_DIR], config, { cwd: process.cwd() });
+  const res = loadSpecs(paths && paths.length > 0 ? paths : [DEFAULT_PLANS_DIR], config, {
+    cwd: process.cwd(),
+  });
   const diags = sortDiagnostics(res.diagnostics);
   if (diags.length > 0) {
-    const text = renderDiagnosticsHuman(diags, { files: res.files.length, plans: res.plans.length }, styleFor(io.stderr, io.env, g.color));
+    const text = renderDiagnosticsHuman(
+      diags,
+      { files: res.files.length, plans: res.plans.length },
+      styleFor(io.stderr, io.env, g.color),
+    );
     if (hasErrors(diags)) {
       io.stderr.write(text);
       throw new UserError("The plan files have errors; nothing was read or written.", {

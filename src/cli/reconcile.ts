@@ -5,12 +5,12 @@ import { createInterface } from "node:readline";
 import { applyPlan } from "../apply/apply-plan.js";
 import { makePlan, type Snapshot, staleReason } from "../apply/make-plan.js";
 import { errorMessage, UserError } from "../errors.js";
-import { type Plan, PLAN_FORMAT_VERSION } from "../model/plan.js";
+import { PLAN_FORMAT_VERSION, type Plan } from "../model/plan.js";
 import { renderApplyHuman, renderPlanHuman, renderPlanJson, renderPlanMarkdown } from "../render/plan.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadProject, parseDuration, type Project } from "./project.js";
+import { loadProject, type Project, parseDuration } from "./project.js";
 import { startSpinner } from "./spinner.js";
 
 export interface PlanCommandOptions {
@@ -22,7 +22,12 @@ export interface PlanCommandOptions {
   detailedExitcode: boolean;
 }
 
-async function snapshot(project: Project, targets: readonly string[], deps: RunDeps, io: Io): Promise<Snapshot> {
+async function snapshot(
+  project: Project,
+  targets: readonly string[],
+  deps: RunDeps,
+  io: Io,
+): Promise<Snapshot> {
   const spin = await startSpinner(io, `Reading API Gateway (${project.region}) and the master records…`);
   try {
     return await makePlan({ specs: project.specs, config: project.config, targets }, deps);
@@ -35,7 +40,9 @@ function checkTargets(project: Project, targets: readonly string[]): void {
   const known = new Set(project.specs.map((s) => s.planId));
   const unknown = targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new UserError(`--target names no declared plan: ${unknown.join(", ")}.`, { hint: "Use a plan_id from the plan files." });
+    throw new UserError(`--target names no declared plan: ${unknown.join(", ")}.`, {
+      hint: "Use a plan_id from the plan files.",
+    });
   }
 }
 
@@ -50,7 +57,8 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
     if (format === "json") io.stdout.write(renderPlanJson(plan));
     else if (format === "markdown") io.stdout.write(renderPlanMarkdown(plan));
     else io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
-    if (opts.out && format === "human") io.stdout.write(`\nSaved the plan to ${opts.out}. Apply exactly it with: upg apply ${opts.out}\n`);
+    if (opts.out && format === "human")
+      io.stdout.write(`\nSaved the plan to ${opts.out}. Apply exactly it with: upg apply ${opts.out}\n`);
     if (plan.problems.length > 0) return 1;
     return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
   } finally {
@@ -73,11 +81,21 @@ export function readSavedPlan(file: string): Plan {
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new UserError(`Cannot read the saved plan ${file}: ${errorMessage(err)}`, { hint: "Make one with `upg plan --out FILE`." });
+    throw new UserError(`Cannot read the saved plan ${file}: ${errorMessage(err)}`, {
+      hint: "Make one with `upg plan --out FILE`.",
+    });
   }
   const p = parsed as Partial<Plan>;
-  if (typeof p !== "object" || p === null || p.format_version !== PLAN_FORMAT_VERSION || !Array.isArray(p.changes) || !p.fingerprint) {
-    throw new UserError(`${file} is not a upg plan (format_version ${PLAN_FORMAT_VERSION}).`, { hint: "Make one with `upg plan --out FILE`." });
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    p.format_version !== PLAN_FORMAT_VERSION ||
+    !Array.isArray(p.changes) ||
+    !p.fingerprint
+  ) {
+    throw new UserError(`${file} is not a upg plan (format_version ${PLAN_FORMAT_VERSION}).`, {
+      hint: "Make one with `upg plan --out FILE`.",
+    });
   }
   return p as Plan;
 }
@@ -88,14 +106,25 @@ async function confirm(io: Io): Promise<boolean> {
       hint: "Review the plan above and pass --auto-approve to apply it non-interactively.",
     });
   }
-  io.stdout.write("\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ");
+  io.stdout.write(
+    "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ",
+  );
   const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: false });
-  const answer = await new Promise<string>((resolve) => rl.once("line", resolve).once("close", () => resolve("")));
+  const answer = await new Promise<string>((resolve) =>
+    rl.once("line", resolve).once("close", () => resolve("")),
+  );
   rl.close();
   return answer.trim() === "yes";
 }
 
-async function execute(plan: Plan, snap: Snapshot, project: Project, deps: RunDeps, io: Io, opts: ApplyCommandOptions): Promise<number> {
+async function execute(
+  plan: Plan,
+  snap: Snapshot,
+  project: Project,
+  deps: RunDeps,
+  io: Io,
+  opts: ApplyCommandOptions,
+): Promise<number> {
   const actor = await deps.live.callerIdentity();
   const spin = await startSpinner(io, "Applying…");
   try {
@@ -107,7 +136,10 @@ async function execute(plan: Plan, snap: Snapshot, project: Project, deps: RunDe
       runId: deps.runId,
       ownershipTagKey: project.config.ownership_tag_key,
       onProgress: (e) => {
-        if (e.phase === "start") spin.text(`${e.change.action} ${e.change.planId}${e.change.keyId ? ` key ${e.change.keyName ?? e.change.keyId}` : ""}…`);
+        if (e.phase === "start")
+          spin.text(
+            `${e.change.action} ${e.change.planId}${e.change.keyId ? ` key ${e.change.keyName ?? e.change.keyId}` : ""}…`,
+          );
       },
     });
     spin.stop();
@@ -141,12 +173,17 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
       const plan = saved ?? snap.plan;
       if (saved) {
         const why = staleReason(saved, snap.plan);
-        if (why) throw new UserError(`The saved plan ${opts.planFile} is stale: ${why}.`, { hint: "Run `upg plan --out FILE` again and review it." });
+        if (why)
+          throw new UserError(`The saved plan ${opts.planFile} is stale: ${why}.`, {
+            hint: "Run `upg plan --out FILE` again and review it.",
+          });
       }
       const human = format === "human";
       if (human) io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
       if (plan.problems.length > 0) {
-        throw new UserError("The plan has problems (listed above); nothing was applied.", { hint: "Fix them and run `upg plan` again." });
+        throw new UserError("The plan has problems (listed above); nothing was applied.", {
+          hint: "Fix them and run `upg plan` again.",
+        });
       }
       if (plan.changes.length === 0) {
         if (!human) io.stdout.write(`${JSON.stringify({ run_id: deps.runId, results: [] }, null, 2)}\n`);

@@ -42,7 +42,13 @@ interface Subject {
   l?: LivePlan;
 }
 
-function keyChange(ctx: PlanContext, s: Subject, action: "attach" | "detach", keyId: string, reason: string): Change {
+function keyChange(
+  ctx: PlanContext,
+  s: Subject,
+  action: "attach" | "detach",
+  keyId: string,
+  reason: string,
+): Change {
   const name = ctx.keyNames.get(keyId);
   return {
     id: `${action}-key:${s.planId}:${keyId}`,
@@ -62,7 +68,9 @@ function expectedKeys(s: Subject): string[] {
   if (s.d?.keys) return s.d.keys;
   if (s.l) {
     // Observed keys; a deprecated plan keeps only the keys it had when it was deprecated.
-    return s.d?.lifecycleState === "Deprecated" && s.r ? s.l.keys.filter((k) => s.r!.keys.includes(k)) : s.l.keys;
+    return s.d?.lifecycleState === "Deprecated" && s.r
+      ? s.l.keys.filter((k) => s.r!.keys.includes(k))
+      : s.l.keys;
   }
   return s.r?.keys ?? [];
 }
@@ -90,7 +98,8 @@ function detectDrift(ctx: PlanContext, s: Subject, subject: ViolationSubject): v
     return;
   }
   if (!l) {
-    if (r.api_gateway_id) ctx.violations.push(violation(subject, "plan_deleted", "CRITICAL", "present", "deleted"));
+    if (r.api_gateway_id)
+      ctx.violations.push(violation(subject, "plan_deleted", "CRITICAL", "present", "deleted"));
     return;
   }
   ctx.violations.push(...fieldViolations(subject, compareSettings(recordSettings(r), l.settings)));
@@ -104,7 +113,8 @@ function detectDrift(ctx: PlanContext, s: Subject, subject: ViolationSubject): v
     }
   }
   if (r.keys_declared) {
-    for (const k of removed) ctx.violations.push(violation(subject, "key_removed", "MEDIUM", k, null, { subject: k }));
+    for (const k of removed)
+      ctx.violations.push(violation(subject, "key_removed", "MEDIUM", k, null, { subject: k }));
   }
 }
 
@@ -128,7 +138,13 @@ function planCreate(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
 
 function ownershipField(ctx: PlanContext, s: Subject, l: LivePlan): FieldChange[] {
   if (l.ownerPlanId === s.planId) return [];
-  return [{ field: `tags[${ctx.input.ownershipTagKey}]`, ...(l.ownerPlanId ? { before: l.ownerPlanId } : {}), after: s.planId }];
+  return [
+    {
+      field: `tags[${ctx.input.ownershipTagKey}]`,
+      ...(l.ownerPlanId ? { before: l.ownerPlanId } : {}),
+      after: s.planId,
+    },
+  ];
 }
 
 /** Annotate each changed field: did the plan file change, or did someone change API Gateway? */
@@ -157,7 +173,8 @@ function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): vo
       }
       ctx.changes.push(keyChange(ctx, s, "attach", k, "declared in the plan file"));
     }
-    for (const k of missingFrom(l.keys, d.keys)) ctx.changes.push(keyChange(ctx, s, "detach", k, "not declared in the plan file"));
+    for (const k of missingFrom(l.keys, d.keys))
+      ctx.changes.push(keyChange(ctx, s, "detach", k, "not declared in the plan file"));
     return;
   }
   if (deprecated && s.r) {
@@ -242,9 +259,18 @@ function stageMissingViolations(ctx: PlanContext): void {
   for (const p of ctx.problems) {
     if (p.code !== "stage_missing") continue;
     const d = ctx.input.desired.find((x) => x.planId === p.planId);
-    const subject: ViolationSubject = { plan_id: p.planId, detected_at: ctx.input.now, ...(d ? { plan_name: d.settings.name } : {}) };
+    const subject: ViolationSubject = {
+      plan_id: p.planId,
+      detected_at: ctx.input.now,
+      ...(d ? { plan_name: d.settings.name } : {}),
+    };
     const stage = /Stage (\S+) does not exist/.exec(p.message)?.[1];
-    ctx.violations.push(violation(subject, "stage_missing", "HIGH", "exists", "missing", { ...(stage ? { subject: stage } : {}), auto_fixable: false }));
+    ctx.violations.push(
+      violation(subject, "stage_missing", "HIGH", "exists", "missing", {
+        ...(stage ? { subject: stage } : {}),
+        auto_fixable: false,
+      }),
+    );
   }
 }
 
@@ -334,7 +360,7 @@ export function buildPlan(input: PlanInput): Plan {
       plan_id: planId,
       detected_at: input.now,
       ...(d || r ? { plan_name: d?.settings.name ?? r!.name } : {}),
-      ...(l?.id ?? r?.api_gateway_id ? { api_gateway_id: l?.id ?? r!.api_gateway_id! } : {}),
+      ...((l?.id ?? r?.api_gateway_id) ? { api_gateway_id: l?.id ?? r!.api_gateway_id! } : {}),
     };
     detectDrift(ctx, s, subject);
     if (d) planDeclared(ctx, s, d);
@@ -350,8 +376,12 @@ export function buildPlan(input: PlanInput): Plan {
         api_gateway_id: p.id,
         ...(p.ownerPlanId ? { plan_id: p.ownerPlanId } : {}),
       };
-      const why = p.ownerPlanId ? `tagged for ${p.ownerPlanId}, which no plan file or record declares` : "not managed by upg";
-      ctx.violations.push(violation(subject, "unmanaged_plan_found", "LOW", null, why, { subject: p.id, auto_fixable: false }));
+      const why = p.ownerPlanId
+        ? `tagged for ${p.ownerPlanId}, which no plan file or record declares`
+        : "not managed by upg";
+      ctx.violations.push(
+        violation(subject, "unmanaged_plan_found", "LOW", null, why, { subject: p.id, auto_fixable: false }),
+      );
     }
   }
   stageMissingViolations(ctx);
@@ -364,7 +394,9 @@ export function buildPlan(input: PlanInput): Plan {
     changes: orderChanges(ctx.changes),
     desired: input.desired.filter((d) => ctx.changes.some((c) => c.planId === d.planId)),
     live_keys: Object.fromEntries(
-      subjects.filter((s) => ctx.changes.some((c) => c.planId === s.planId)).map((s) => [s.planId, s.l?.keys ?? []]),
+      subjects
+        .filter((s) => ctx.changes.some((c) => c.planId === s.planId))
+        .map((s) => [s.planId, s.l?.keys ?? []]),
     ),
     violations: ctx.violations,
     problems: ctx.problems,

@@ -10,10 +10,20 @@ export function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function push(out: FieldChange[], field: string, before: unknown, after: unknown): void {
-  if (!sameValue(before, after)) out.push({ field, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) });
+  if (!sameValue(before, after))
+    out.push({
+      field,
+      ...(before !== undefined ? { before } : {}),
+      ...(after !== undefined ? { after } : {}),
+    });
 }
 
-function compareThrottle(out: FieldChange[], prefix: string, a: ThrottleSettings | undefined, b: ThrottleSettings | undefined): void {
+function compareThrottle(
+  out: FieldChange[],
+  prefix: string,
+  a: ThrottleSettings | undefined,
+  b: ThrottleSettings | undefined,
+): void {
   push(out, `${prefix}.rateLimit`, a?.rateLimit, b?.rateLimit);
   push(out, `${prefix}.burstLimit`, a?.burstLimit, b?.burstLimit);
 }
@@ -28,8 +38,11 @@ function compareStages(out: FieldChange[], a: readonly StageBinding[], b: readon
     if (!x || !y) {
       push(out, `stages[${k}]`, x ? k : undefined, y ? k : undefined);
     }
-    const methods = [...new Set([...Object.keys(x?.throttle ?? {}), ...Object.keys(y?.throttle ?? {})])].sort();
-    for (const m of methods) compareThrottle(out, `stages[${k}].throttle[${m}]`, x?.throttle[m], y?.throttle[m]);
+    const methods = [
+      ...new Set([...Object.keys(x?.throttle ?? {}), ...Object.keys(y?.throttle ?? {})]),
+    ].sort();
+    for (const m of methods)
+      compareThrottle(out, `stages[${k}].throttle[${m}]`, x?.throttle[m], y?.throttle[m]);
   }
 }
 

@@ -14,7 +14,10 @@ export function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
-export function throttleOf(rateLimit: number | undefined, burstLimit: number | undefined): ThrottleSettings | undefined {
+export function throttleOf(
+  rateLimit: number | undefined,
+  burstLimit: number | undefined,
+): ThrottleSettings | undefined {
   if (rateLimit === undefined && burstLimit === undefined) return undefined;
   const t: ThrottleSettings = {};
   if (rateLimit !== undefined) t.rateLimit = rateLimit;
@@ -37,7 +40,11 @@ export function makeSettings(parts: {
   stages: StageBinding[];
   tags?: Record<string, string>;
 }): PlanSettings {
-  const s: PlanSettings = { name: parts.name, stages: sortStages(parts.stages), tags: sortedRecord(parts.tags) };
+  const s: PlanSettings = {
+    name: parts.name,
+    stages: sortStages(parts.stages),
+    tags: sortedRecord(parts.tags),
+  };
   if (parts.description !== undefined && parts.description !== "") s.description = parts.description;
   if (parts.throttle !== undefined) s.throttle = parts.throttle;
   if (parts.quota !== undefined) s.quota = parts.quota;

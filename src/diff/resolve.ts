@@ -28,12 +28,17 @@ export function referencedApis(specs: readonly PlanSpec[]): { apiIds: string[]; 
   return { apiIds: [...ids].sort(), apiNames: [...names].sort() };
 }
 
-function resolveApiId(ref: StageRef, live: LiveState): { id?: string; error?: { code: PlanProblem["code"]; message: string } } {
+function resolveApiId(
+  ref: StageRef,
+  live: LiveState,
+): { id?: string; error?: { code: PlanProblem["code"]; message: string } } {
   if (ref.kind === "id") return { id: ref.apiId };
   const matches = live.restApis.filter((a) => a.name === ref.apiName);
   if (matches.length === 1) return { id: matches[0]!.id };
   if (matches.length === 0) {
-    return { error: { code: "api_name_unknown", message: `No REST API named "${ref.apiName}" in ${live.region}.` } };
+    return {
+      error: { code: "api_name_unknown", message: `No REST API named "${ref.apiName}" in ${live.region}.` },
+    };
   }
   const ids = matches.map((m) => m.id).join(", ");
   return {
@@ -44,7 +49,12 @@ function resolveApiId(ref: StageRef, live: LiveState): { id?: string; error?: { 
   };
 }
 
-function resolveStages(spec: PlanSpec, live: LiveState, existing: ReadonlySet<string>, problems: PlanProblem[]): StageBinding[] {
+function resolveStages(
+  spec: PlanSpec,
+  live: LiveState,
+  existing: ReadonlySet<string>,
+  problems: PlanProblem[],
+): StageBinding[] {
   const out: StageBinding[] = [];
   for (const st of spec.stages) {
     const api = resolveApiId(st.ref, live);
@@ -80,10 +90,20 @@ function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): 
     const byName = live.apiKeys.filter((k) => k.name === ref);
     if (byName.length === 1) ids.push(byName[0]!.id);
     else if (byName.length === 0) {
-      problems.push(problem(spec, "key_unknown", `No API key with id or name "${ref}" in ${live.region}. Create the key first.`));
+      problems.push(
+        problem(
+          spec,
+          "key_unknown",
+          `No API key with id or name "${ref}" in ${live.region}. Create the key first.`,
+        ),
+      );
     } else {
       problems.push(
-        problem(spec, "key_ambiguous", `${byName.length} API keys are named "${ref}" (${byName.map((k) => k.id).join(", ")}); list the key by id.`),
+        problem(
+          spec,
+          "key_ambiguous",
+          `${byName.length} API keys are named "${ref}" (${byName.map((k) => k.id).join(", ")}); list the key by id.`,
+        ),
       );
     }
   }
@@ -107,7 +127,12 @@ export function resolveDesired(specs: readonly PlanSpec[], live: LiveState): Res
       stages,
       tags: spec.tags,
     });
-    const d: DesiredPlan = { planId: spec.planId, lifecycleState: spec.lifecycleState, settings, source: spec.source };
+    const d: DesiredPlan = {
+      planId: spec.planId,
+      lifecycleState: spec.lifecycleState,
+      settings,
+      source: spec.source,
+    };
     if (spec.tier !== undefined) d.tier = spec.tier;
     if (spec.successor !== undefined) d.successor = spec.successor;
     if (keys !== undefined) d.keys = keys;

@@ -80,7 +80,8 @@ export function fieldViolations(subject: ViolationSubject, changes: readonly Fie
       continue;
     }
     const tag = TAG_FIELD.exec(c.field);
-    if (tag) out.push(violation(subject, "tags_changed", "LOW", c.before, c.after, { subject: `tag ${tag[1]}` }));
+    if (tag)
+      out.push(violation(subject, "tags_changed", "LOW", c.before, c.after, { subject: `tag ${tag[1]}` }));
   }
   return out;
 }

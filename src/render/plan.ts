@@ -14,7 +14,9 @@ export function formatValue(v: unknown): string {
 function fieldLine(f: FieldChange, style: Style): string {
   const stage = /^stages\[([^\]]+)\]$/.exec(f.field);
   if (stage) {
-    return f.after === undefined ? style.red(`      - stage ${stage[1]}`) : style.green(`      + stage ${stage[1]}`);
+    return f.after === undefined
+      ? style.red(`      - stage ${stage[1]}`)
+      : style.green(`      + stage ${stage[1]}`);
   }
   if (f.before === undefined) return style.green(`      + ${f.field} = ${formatValue(f.after)}`);
   if (f.after === undefined) return style.red(`      - ${f.field} = ${formatValue(f.before)}`);
@@ -26,7 +28,10 @@ export function describeSettings(s: PlanSettings): string[] {
   if (s.description !== undefined) lines.push(`description = ${formatValue(s.description)}`);
   if (s.throttle?.rateLimit !== undefined) lines.push(`throttle.rateLimit = ${s.throttle.rateLimit}`);
   if (s.throttle?.burstLimit !== undefined) lines.push(`throttle.burstLimit = ${s.throttle.burstLimit}`);
-  if (s.quota) lines.push(`quota = ${s.quota.limit} per ${s.quota.period}${s.quota.offset ? ` (offset ${s.quota.offset})` : ""}`);
+  if (s.quota)
+    lines.push(
+      `quota = ${s.quota.limit} per ${s.quota.period}${s.quota.offset ? ` (offset ${s.quota.offset})` : ""}`,
+    );
   for (const st of s.stages) {
     lines.push(`stage ${st.apiId}:${st.stage}`);
     for (const [m, t] of Object.entries(st.throttle)) {
@@ -54,7 +59,9 @@ function changeBlock(c: Change, style: Style): string[] {
     case "recreate":
       return [
         `  ${style.bold(`# ${c.planId}`)} will be recreated${why}`,
-        style.yellow(`-/+ usage plan ${formatValue(c.desired?.settings.name)} (new id; settings from the plan file and master record)`),
+        style.yellow(
+          `-/+ usage plan ${formatValue(c.desired?.settings.name)} (new id; settings from the plan file and master record)`,
+        ),
         ...describeSettings(c.desired!.settings).map((l) => style.green(`      + ${l}`)),
       ];
     case "update":
@@ -64,7 +71,10 @@ function changeBlock(c: Change, style: Style): string[] {
         ...(c.fields ?? []).map((f) => fieldLine(f, style)),
       ];
     case "delete":
-      return [`  ${style.bold(`# ${c.planId}${id}`)} will be deleted${why}`, style.red(`  - usage plan ${formatValue(c.live?.name)}`)];
+      return [
+        `  ${style.bold(`# ${c.planId}${id}`)} will be deleted${why}`,
+        style.red(`  - usage plan ${formatValue(c.live?.name)}`),
+      ];
     case "attach":
       return [style.green(`  + key ${keyLabel(c)} → ${c.planId}`) + why];
     case "detach":
@@ -77,7 +87,10 @@ function changeBlock(c: Change, style: Style): string[] {
 }
 
 export function violationLine(v: Violation, style: Style = PLAIN): string {
-  const sev = v.severity === "CRITICAL" || v.severity === "HIGH" ? style.red(v.severity.padEnd(8)) : style.yellow(v.severity.padEnd(8));
+  const sev =
+    v.severity === "CRITICAL" || v.severity === "HIGH"
+      ? style.red(v.severity.padEnd(8))
+      : style.yellow(v.severity.padEnd(8));
   const what = v.subject ? ` ${v.subject}` : "";
   return `  ${sev} ${v.plan_id ?? "-"}${v.api_gateway_id ? ` (${v.api_gateway_id})` : ""}: ${v.violation_type}${what}: should be ${formatValue(v.should_be)}, is ${formatValue(v.actually_is)}`;
 }
@@ -99,12 +112,21 @@ export interface PlanCounts {
 
 export function countChanges(plan: Plan): PlanCounts {
   const n = (action: Change["action"]) => plan.changes.filter((c) => c.action === action).length;
-  return { create: n("create"), update: n("update"), recreate: n("recreate"), delete: n("delete"), attach: n("attach"), detach: n("detach"), sync: n("sync") };
+  return {
+    create: n("create"),
+    update: n("update"),
+    recreate: n("recreate"),
+    delete: n("delete"),
+    attach: n("attach"),
+    detach: n("detach"),
+    sync: n("sync"),
+  };
 }
 
 export function summaryLine(plan: Plan): string {
   const c = countChanges(plan);
-  if (plan.changes.length === 0) return "No changes. API Gateway and the master records match the plan files.";
+  if (plan.changes.length === 0)
+    return "No changes. API Gateway and the master records match the plan files.";
   return (
     `Plan: ${c.create} to create, ${c.update} to update, ${c.recreate} to recreate, ${c.delete} to delete; ` +
     `${plural(c.attach, "key to attach", "keys to attach")}, ${plural(c.detach, "key to detach", "keys to detach")}; ` +
@@ -145,13 +167,30 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push("");
   }
   if (plan.violations.length > 0) {
-    out.push(`**Drift:** ${plural(plan.violations.length, "finding")} (${plan.violations.filter((v) => v.severity === "CRITICAL" || v.severity === "HIGH").length} high or critical).`, "");
+    out.push(
+      `**Drift:** ${plural(plan.violations.length, "finding")} (${plan.violations.filter((v) => v.severity === "CRITICAL" || v.severity === "HIGH").length} high or critical).`,
+      "",
+    );
   }
   if (plan.problems.length > 0) {
-    out.push("**Problems (apply is blocked):**", "", ...plan.problems.map((p) => `- ${problemLine(p).trim()}`), "");
+    out.push(
+      "**Problems (apply is blocked):**",
+      "",
+      ...plan.problems.map((p) => `- ${problemLine(p).trim()}`),
+      "",
+    );
   }
   if (plan.changes.length + plan.violations.length > 0) {
-    out.push("<details><summary>Full plan</summary>", "", "```diff", renderPlanHuman(plan).trimEnd(), "```", "", "</details>", "");
+    out.push(
+      "<details><summary>Full plan</summary>",
+      "",
+      "```diff",
+      renderPlanHuman(plan).trimEnd(),
+      "```",
+      "",
+      "</details>",
+      "",
+    );
   }
   return `${out.join("\n")}\n`;
 }
@@ -161,8 +200,15 @@ export function renderApplyHuman(result: ApplyResult, plan: Plan, style: Style =
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
   for (const r of result.results) {
     const c = byId.get(r.changeId);
-    const label = c?.resource === "key" ? `${r.action} key ${c.keyName ?? c.keyId} → ${r.planId}` : `${r.action} ${r.planId}`;
-    const idPart = r.previousApiGatewayId ? ` (${r.previousApiGatewayId} → ${r.apiGatewayId})` : r.apiGatewayId && r.action === "create" ? ` (${r.apiGatewayId})` : "";
+    const label =
+      c?.resource === "key"
+        ? `${r.action} key ${c.keyName ?? c.keyId} → ${r.planId}`
+        : `${r.action} ${r.planId}`;
+    const idPart = r.previousApiGatewayId
+      ? ` (${r.previousApiGatewayId} → ${r.apiGatewayId})`
+      : r.apiGatewayId && r.action === "create"
+        ? ` (${r.apiGatewayId})`
+        : "";
     if (r.outcome === "ok") out.push(style.green(`  ✓ ${label}${idPart}`));
     else if (r.outcome === "failed") out.push(style.red(`  ✗ ${label}: ${r.error}`));
     else out.push(style.dim(`  - ${label}: ${r.error ?? "skipped"}`));
@@ -175,8 +221,12 @@ export function renderApplyHuman(result: ApplyResult, plan: Plan, style: Style =
   if (failed.length === 0 && skipped === 0) {
     out.push(style.green(style.bold(`Apply complete: ${plural(ok, "change")} applied.`)));
   } else {
-    out.push(style.red(style.bold(`Apply incomplete: ${ok} applied, ${failed.length} failed, ${skipped} skipped.`)));
-    out.push("The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.");
+    out.push(
+      style.red(style.bold(`Apply incomplete: ${ok} applied, ${failed.length} failed, ${skipped} skipped.`)),
+    );
+    out.push(
+      "The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.",
+    );
   }
   return `${out.join("\n")}\n`;
 }

@@ -12,12 +12,17 @@ const STAGES = ["api1:prod", "api1:dev", "api2:prod"];
 const KEYS = ["k1", "k2", "k3", "k4"];
 
 const throttleArb = fc.option(
-  fc.record({ rateLimit: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }), burstLimit: fc.option(fc.integer({ min: 0, max: 2000 }), { nil: undefined }) }).map((t) => {
-    const out: { rateLimit?: number; burstLimit?: number } = {};
-    if (t.rateLimit !== undefined) out.rateLimit = t.rateLimit;
-    if (t.burstLimit !== undefined) out.burstLimit = t.burstLimit;
-    return out;
-  }),
+  fc
+    .record({
+      rateLimit: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
+      burstLimit: fc.option(fc.integer({ min: 0, max: 2000 }), { nil: undefined }),
+    })
+    .map((t) => {
+      const out: { rateLimit?: number; burstLimit?: number } = {};
+      if (t.rateLimit !== undefined) out.rateLimit = t.rateLimit;
+      if (t.burstLimit !== undefined) out.burstLimit = t.burstLimit;
+      return out;
+    }),
   { nil: undefined },
 );
 
@@ -27,7 +32,11 @@ const settingsArb: fc.Arbitrary<PlanSettings> = fc
     description: fc.option(fc.constantFrom("x", "y"), { nil: undefined }),
     throttle: throttleArb,
     quota: fc.option(
-      fc.record({ limit: fc.integer({ min: 0, max: 100 }), period: fc.constantFrom("DAY" as const, "WEEK" as const, "MONTH" as const), offset: fc.constant(0) }),
+      fc.record({
+        limit: fc.integer({ min: 0, max: 100 }),
+        period: fc.constantFrom("DAY" as const, "WEEK" as const, "MONTH" as const),
+        offset: fc.constant(0),
+      }),
       { nil: undefined },
     ),
     stages: fc.subarray(STAGES),
@@ -40,7 +49,9 @@ const settingsArb: fc.Arbitrary<PlanSettings> = fc
       ...(r.description !== undefined ? { description: r.description } : {}),
       ...(r.throttle && Object.keys(r.throttle).length > 0 ? { throttle: r.throttle } : {}),
       ...(r.quota ? { quota: r.quota } : {}),
-      stages: r.stages.map((s, i) => stage(s, i === 0 && r.method ? { "/pets/GET": { rateLimit: r.method } } : {})),
+      stages: r.stages.map((s, i) =>
+        stage(s, i === 0 && r.method ? { "/pets/GET": { rateLimit: r.method } } : {}),
+      ),
       tags: r.tags,
     }),
   );
@@ -52,22 +63,39 @@ const desiredArb: fc.Arbitrary<DesiredPlan[]> = fc
     fc.tuple(
       ...ids.map((id, i) =>
         fc
-          .record({ s: settingsArb, declare: fc.boolean(), lifecycle: fc.constantFrom("Active" as const, "Active" as const, "Archived" as const) })
+          .record({
+            s: settingsArb,
+            declare: fc.boolean(),
+            lifecycle: fc.constantFrom("Active" as const, "Active" as const, "Archived" as const),
+          })
           .map(({ s, declare, lifecycle }) =>
-            desired(id, { ...s, name: `${s.name}-${id}` }, { lifecycle, ...(declare && lifecycle !== "Archived" ? { keys: [KEYS[i]!] } : {}) }),
+            desired(
+              id,
+              { ...s, name: `${s.name}-${id}` },
+              { lifecycle, ...(declare && lifecycle !== "Archived" ? { keys: [KEYS[i]!] } : {}) },
+            ),
           ),
       ),
     ),
   );
 
 const liveArb = (ids: readonly string[]): fc.Arbitrary<LivePlan[]> =>
-  fc.tuple(
-    ...ids.map((id, i) =>
-      fc.record({ present: fc.boolean(), s: settingsArb, keys: fc.subarray([KEYS[i]!, "k4"]), tagged: fc.boolean() }).map(({ present, s, keys, tagged }) =>
-        present ? [{ id: `live-${id}`, settings: s, keys, ...(tagged ? { ownerPlanId: id } : {}) }] : [],
+  fc
+    .tuple(
+      ...ids.map((id, i) =>
+        fc
+          .record({
+            present: fc.boolean(),
+            s: settingsArb,
+            keys: fc.subarray([KEYS[i]!, "k4"]),
+            tagged: fc.boolean(),
+          })
+          .map(({ present, s, keys, tagged }) =>
+            present ? [{ id: `live-${id}`, settings: s, keys, ...(tagged ? { ownerPlanId: id } : {}) }] : [],
+          ),
       ),
-    ),
-  ).map((xs) => xs.flat());
+    )
+    .map((xs) => xs.flat());
 
 function liveStateOf(plans: LivePlan[]): LiveState {
   return {
@@ -80,11 +108,16 @@ function liveStateOf(plans: LivePlan[]): LiveState {
 }
 
 /** A pure model of what apply does to API Gateway and the records, to check "apply then plan is empty". */
-function simulateApply(plan: Plan, live: LiveState, records: MasterRecord[]): { live: LiveState; records: MasterRecord[] } {
+function simulateApply(
+  plan: Plan,
+  live: LiveState,
+  records: MasterRecord[],
+): { live: LiveState; records: MasterRecord[] } {
   const plans = new Map(live.plans.map((p) => [p.id, { ...p, keys: [...p.keys] }]));
   const recs = new Map(records.map((r) => [r.plan_id, r]));
   const idOf = new Map<string, string>();
-  for (const r of records) if (r.api_gateway_id && plans.has(r.api_gateway_id)) idOf.set(r.plan_id, r.api_gateway_id);
+  for (const r of records)
+    if (r.api_gateway_id && plans.has(r.api_gateway_id)) idOf.set(r.plan_id, r.api_gateway_id);
   for (const p of live.plans) if (p.ownerPlanId && !idOf.has(p.ownerPlanId)) idOf.set(p.ownerPlanId, p.id);
   let n = 0;
   const touched = new Set<string>();
@@ -102,7 +135,10 @@ function simulateApply(plan: Plan, live: LiveState, records: MasterRecord[]): { 
       idOf.delete(c.planId);
     } else if (c.resource === "key") {
       const p = plans.get(idOf.get(c.planId)!)!;
-      p.keys = c.action === "attach" ? [...new Set([...p.keys, c.keyId!])].sort() : p.keys.filter((k) => k !== c.keyId);
+      p.keys =
+        c.action === "attach"
+          ? [...new Set([...p.keys, c.keyId!])].sort()
+          : p.keys.filter((k) => k !== c.keyId);
     }
   };
   plan.changes.forEach(run);
@@ -113,7 +149,15 @@ function simulateApply(plan: Plan, live: LiveState, records: MasterRecord[]): { 
     const keys = sync?.keys ?? (id ? plans.get(id)!.keys : []);
     const prev = recs.get(planId);
     recs.set(planId, {
-      ...nextRecord({ planId, ...(d ? { desired: d } : {}), ...(prev ? { prev } : {}), keys, now: NOW, actor: "t", ...(id ? { apiGatewayId: id } : {}) }),
+      ...nextRecord({
+        planId,
+        ...(d ? { desired: d } : {}),
+        ...(prev ? { prev } : {}),
+        keys,
+        now: NOW,
+        actor: "t",
+        ...(id ? { apiGatewayId: id } : {}),
+      }),
       version: (prev?.version ?? 0) + 1,
     });
   }
@@ -135,7 +179,19 @@ describe("diff properties", () => {
         desiredArb.chain((d) => fc.tuple(fc.constant(d), liveArb(["p1", "p2", "p3"]), fc.boolean())),
         ([d, livePlans, withRecords]) => {
           const live = liveStateOf(livePlans);
-          const records = withRecords ? d.map((x) => ({ ...nextRecord({ planId: x.planId, desired: x, keys: [], now: NOW, actor: "t", apiGatewayId: `live-${x.planId}` }), version: 1 })) : [];
+          const records = withRecords
+            ? d.map((x) => ({
+                ...nextRecord({
+                  planId: x.planId,
+                  desired: x,
+                  keys: [],
+                  now: NOW,
+                  actor: "t",
+                  apiGatewayId: `live-${x.planId}`,
+                }),
+                version: 1,
+              }))
+            : [];
           const p = plan(d, records, live);
           expect(new Set(p.changes.map((c) => c.id)).size).toBe(p.changes.length);
         },
@@ -164,9 +220,23 @@ describe("diff properties", () => {
     fc.assert(
       fc.property(desiredArb, (d) => {
         const active = d.filter((x) => x.lifecycleState !== "Archived");
-        const live = liveStateOf(active.map((x) => ({ id: `live-${x.planId}`, settings: x.settings, keys: x.keys ?? [], ownerPlanId: x.planId })));
+        const live = liveStateOf(
+          active.map((x) => ({
+            id: `live-${x.planId}`,
+            settings: x.settings,
+            keys: x.keys ?? [],
+            ownerPlanId: x.planId,
+          })),
+        );
         const records = d.map((x) => ({
-          ...nextRecord({ planId: x.planId, desired: x, keys: x.keys ?? [], now: NOW, actor: "t", ...(x.lifecycleState !== "Archived" ? { apiGatewayId: `live-${x.planId}` } : {}) }),
+          ...nextRecord({
+            planId: x.planId,
+            desired: x,
+            keys: x.keys ?? [],
+            now: NOW,
+            actor: "t",
+            ...(x.lifecycleState !== "Archived" ? { apiGatewayId: `live-${x.planId}` } : {}),
+          }),
           version: 1,
         }));
         const p = plan(d, records, live);

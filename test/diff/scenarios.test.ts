@@ -39,7 +39,9 @@ function describeViolation(v: Violation): string {
   return `${v.violation_type} ${v.subject ?? "-"} ${v.severity}`;
 }
 
-const scenarios = readdirSync(ROOT).filter((d) => /^\d+-/.test(d)).sort();
+const scenarios = readdirSync(ROOT)
+  .filter((d) => /^\d+-/.test(d))
+  .sort();
 
 describe("diff scenarios", () => {
   it("there are scenarios to run", () => {

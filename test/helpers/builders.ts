@@ -4,7 +4,14 @@ import { makeSettings } from "../../src/diff/normalise.js";
 import { nextRecord } from "../../src/diff/records.js";
 import type { MasterRecord } from "../../src/model/record.js";
 import type { LifecycleState } from "../../src/model/spec.js";
-import type { DesiredPlan, LiveApiKey, LivePlan, LiveState, PlanSettings, StageBinding } from "../../src/model/state.js";
+import type {
+  DesiredPlan,
+  LiveApiKey,
+  LivePlan,
+  LiveState,
+  PlanSettings,
+  StageBinding,
+} from "../../src/model/state.js";
 
 export const NOW = "2026-01-15T14:30:00.000Z";
 export const OWNER_TAG = "upg:plan-id";
@@ -64,9 +71,21 @@ export function keys(...ids: string[]): LiveApiKey[] {
 }
 
 /** The record an apply of `d` would have written, with API Gateway id `id`. */
-export function recordOf(d: DesiredPlan, id: string | undefined, keyIds: string[] = d.keys ?? [], version = 1): MasterRecord {
+export function recordOf(
+  d: DesiredPlan,
+  id: string | undefined,
+  keyIds: string[] = d.keys ?? [],
+  version = 1,
+): MasterRecord {
   return {
-    ...nextRecord({ planId: d.planId, desired: d, keys: keyIds, now: NOW, actor: "test", ...(id ? { apiGatewayId: id } : {}) }),
+    ...nextRecord({
+      planId: d.planId,
+      desired: d,
+      keys: keyIds,
+      now: NOW,
+      actor: "test",
+      ...(id ? { apiGatewayId: id } : {}),
+    }),
     version,
   };
 }

@@ -2,9 +2,9 @@
 
 import type { Command } from "commander";
 import type { Io } from "../output.js";
-import { registerSandboxCommand } from "./sandbox.js";
 import { registerInspectCommands } from "./inspect.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
+import { registerSandboxCommand } from "./sandbox.js";
 import { registerSchemaCommand } from "./schema.js";
 import { registerValidateCommand } from "./validate.js";
 

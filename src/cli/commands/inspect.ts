@@ -24,10 +24,20 @@ Examples:
 
   program
     .command("status")
-    .description("A table of every plan: tier, lifecycle, API Gateway id, stages, keys, and whether it is in sync.")
-    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", (v: string, p: string[]) => [...p, v], [])
+    .description(
+      "A table of every plan: tier, lifecycle, API Gateway id, stages, keys, and whether it is in sync.",
+    )
+    .option(
+      "-p, --plans <path>",
+      "plan files or directories (repeatable; default: plans/)",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option("-o, --output <format>", "human or json", "human")
-    .addHelpText("after", "\nExamples:\n  $ upg status\n  $ upg status -o json | jq '.[] | select(.state != \"in sync\")'")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ upg status\n  $ upg status -o json | jq '.[] | select(.state != \"in sync\")'",
+    )
     .action(async (opts: { plans: string[]; output: string }, cmd: Command) => {
       const { runStatusCommand } = await import("../inspect.js");
       ctx.exitCode = await runStatusCommand(globalOptions(cmd), opts.plans, opts.output, ctx.io);

@@ -10,7 +10,11 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     .description("Show what `upg apply` would change in API Gateway, and what changed outside upg (drift).")
     .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect, [])
     .option("-t, --target <plan_id>", "only this plan (repeatable)", collect, [])
-    .option("-o, --output <format>", "human, json (a versioned plan document) or markdown (for a PR comment)", "human")
+    .option(
+      "-o, --output <format>",
+      "human, json (a versioned plan document) or markdown (for a PR comment)",
+      "human",
+    )
     .option("--out <file>", "also save the plan as JSON, to apply exactly it later with `upg apply FILE`")
     .option("--detailed-exitcode", "exit 2 when there are changes (0 none, 1 error)")
     .addHelpText(
@@ -29,27 +33,34 @@ Examples:
 
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or problems, 2 changes (--detailed-exitcode).`,
     )
-    .action(async (opts: { plans: string[]; target: string[]; output: string; out?: string; detailedExitcode?: boolean }, cmd: Command) => {
-      const { runPlanCommand } = await import("../reconcile.js");
-      ctx.exitCode = await runPlanCommand(
-        {
-          global: globalOptions(cmd),
-          plans: opts.plans,
-          targets: opts.target,
-          output: opts.output,
-          ...(opts.out ? { out: opts.out } : {}),
-          detailedExitcode: opts.detailedExitcode === true,
-        },
-        ctx.io,
-      );
-    });
+    .action(
+      async (
+        opts: { plans: string[]; target: string[]; output: string; out?: string; detailedExitcode?: boolean },
+        cmd: Command,
+      ) => {
+        const { runPlanCommand } = await import("../reconcile.js");
+        ctx.exitCode = await runPlanCommand(
+          {
+            global: globalOptions(cmd),
+            plans: opts.plans,
+            targets: opts.target,
+            output: opts.output,
+            ...(opts.out ? { out: opts.out } : {}),
+            detailedExitcode: opts.detailedExitcode === true,
+          },
+          ctx.io,
+        );
+      },
+    );
 }
 
 export function registerApplyCommand(program: Command, ctx: CliContext): void {
   program
     .command("apply")
     .argument("[planfile]", "a plan saved with `upg plan --out`; applied exactly, refused if stale")
-    .description("Make API Gateway match the plan files: create, update, recreate deleted plans, restore stages and keys.")
+    .description(
+      "Make API Gateway match the plan files: create, update, recreate deleted plans, restore stages and keys.",
+    )
     .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect, [])
     .option("-t, --target <plan_id>", "only this plan (repeatable)", collect, [])
     .option("--auto-approve", "do not ask for confirmation")
@@ -73,7 +84,13 @@ Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output
     .action(
       async (
         planfile: string | undefined,
-        opts: { plans: string[]; target: string[]; autoApprove?: boolean; lockTimeout?: string; output: string },
+        opts: {
+          plans: string[];
+          target: string[];
+          autoApprove?: boolean;
+          lockTimeout?: string;
+          output: string;
+        },
         cmd: Command,
       ) => {
         const { runApplyCommand } = await import("../reconcile.js");

@@ -169,7 +169,8 @@ export function registerSandboxCommand(program: Command): void {
     )
     .addHelpText("after", EXAMPLES)
     .action(async (opts: SandboxCommandOptions) => {
-      await runSandbox(opts, { write: (text) => process.stdout.write(text), waitForStop: waitForSignal });
+      const signalled = waitForSignal(); // listen before starting, so an early Ctrl-C also stops cleanly
+      await runSandbox(opts, { write: (text) => process.stdout.write(text), waitForStop: () => signalled });
       process.exit(0);
     });
 }

@@ -1,0 +1,260 @@
+// Turns what an AWS SDK client throws into errors a user can act on: which service, which call, on what,
+// against which endpoint, and what to do about it. Shared by src/live (API Gateway) and src/store (DynamoDB).
+
+import { UserError } from "../errors.js";
+
+export type AwsService = "API Gateway" | "DynamoDB";
+
+export interface AwsErrorContext {
+  service: AwsService;
+  /** The SDK operation that failed, e.g. "UpdateUsagePlan" or "PutItem". */
+  action: string;
+  /** The endpoint the client talks to (explicit, from the environment, or the regional default). */
+  endpoint: string;
+  region: string;
+  profile?: string;
+  /** What the call was about, as a phrase: "usage plan ab12cd", "table usage-plans-metadata". */
+  resource?: string;
+}
+
+interface ServiceFacts {
+  endpointVariable: string;
+  /** Endpoint prefix of the regional default `https://{prefix}.{region}.amazonaws.com`. */
+  endpointPrefix: string;
+  /** The IAM action a call needs. */
+  iamAction(action: string): string;
+  throttleNames: ReadonlySet<string>;
+  throttleHint: string;
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+const TIMEOUT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+const REJECTED_CREDENTIAL_NAMES = new Set([
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "MissingAuthenticationTokenException",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+]);
+const ACCESS_DENIED_NAMES = new Set(["AccessDeniedException", "AccessDenied", "UnauthorizedException"]);
+
+/** API Gateway's IAM actions are HTTP verbs on resource ARNs (`apigateway:PATCH`), not operation names. */
+const API_GATEWAY_VERBS: ReadonlyArray<[RegExp, string]> = [
+  [/^Get/, "GET"],
+  [/^(Create|Import)/, "POST"],
+  [/^Update/, "PATCH"],
+  [/^TagResource$/, "PUT"],
+  [/^(Delete|UntagResource$)/, "DELETE"],
+];
+
+/** The HTTP verb API Gateway's IAM policy checks for an SDK operation. */
+export function apiGatewayHttpVerb(action: string): string {
+  return API_GATEWAY_VERBS.find(([re]) => re.test(action))?.[1] ?? "*";
+}
+
+const SERVICES: Readonly<Record<AwsService, ServiceFacts>> = {
+  "API Gateway": {
+    endpointVariable: "AWS_ENDPOINT_URL_API_GATEWAY",
+    endpointPrefix: "apigateway",
+    iamAction: (action) => `apigateway:${apiGatewayHttpVerb(action)}`,
+    throttleNames: new Set(["TooManyRequestsException", "ThrottlingException"]),
+    throttleHint:
+      "AWS allows 10 control-plane calls per second and one UpdateUsagePlan every 20 s per account; " +
+      "another tool may be using the budget. Retry in a minute, or lower `pacing` in upg.config.yaml.",
+  },
+  DynamoDB: {
+    endpointVariable: "AWS_ENDPOINT_URL_DYNAMODB",
+    endpointPrefix: "dynamodb",
+    iamAction: (action) => `dynamodb:${action}`,
+    throttleNames: new Set([
+      "ThrottlingException",
+      "ProvisionedThroughputExceededException",
+      "RequestLimitExceeded",
+      "LimitExceededException",
+    ]),
+    throttleHint: "Retry in a minute; if it persists, check the table's capacity and the account's limits.",
+  },
+};
+
+/** The endpoint an SDK client of `service` uses (explicit, service variable, global variable, default). */
+export function serviceEndpoint(
+  service: AwsService,
+  target: { region: string; endpoint?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const facts = SERVICES[service];
+  return (
+    target.endpoint ??
+    env[facts.endpointVariable] ??
+    env.AWS_ENDPOINT_URL ??
+    `https://${facts.endpointPrefix}.${target.region}.amazonaws.com`
+  );
+}
+
+const IAM_HINT = "see the IAM section of the README";
+
+function prop(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function stringProp(value: unknown, key: string): string | undefined {
+  const v = prop(value, key);
+  return typeof v === "string" ? v : undefined;
+}
+
+/** The SDK's error name (the service's error code for service exceptions) or undefined. */
+export function awsErrorName(err: unknown): string | undefined {
+  return stringProp(err, "name");
+}
+
+/** The HTTP status of a service exception, when the SDK recorded one. */
+export function awsHttpStatus(err: unknown): number | undefined {
+  const status = prop(prop(err, "$metadata"), "httpStatusCode");
+  return typeof status === "number" ? status : undefined;
+}
+
+/** A socket-level error code such as ECONNREFUSED, looking through `cause` and AggregateError. */
+function networkCode(err: unknown): string | undefined {
+  const candidates = [err, prop(err, "cause")];
+  const inner = prop(err, "errors");
+  if (Array.isArray(inner)) candidates.push(...inner);
+  for (const c of candidates) {
+    const code = stringProp(c, "code");
+    if (code && NETWORK_CODES.has(code)) return code;
+  }
+  const name = awsErrorName(err);
+  return name && TIMEOUT_NAMES.has(name) ? name : undefined;
+}
+
+function isMissingCredentials(err: unknown): boolean {
+  return (
+    awsErrorName(err) === "CredentialsProviderError" ||
+    /could not (load|resolve) credentials/i.test(stringProp(err, "message") ?? "")
+  );
+}
+
+/**
+ * True for a throttling answer from `service`. [U] API Gateway's LimitExceededException (also 429) is not
+ * throttling here: API Gateway uses it for account quotas as well, which no amount of waiting fixes.
+ */
+export function isThrottlingError(err: unknown, service: AwsService): boolean {
+  const name = awsErrorName(err) ?? "";
+  return (
+    SERVICES[service].throttleNames.has(name) ||
+    (awsHttpStatus(err) === 429 && name !== "LimitExceededException")
+  );
+}
+
+function onResource(ctx: AwsErrorContext): string {
+  return ctx.resource ? ` on ${ctx.resource}` : "";
+}
+
+function codeAndMessage(err: unknown): string {
+  const name = awsErrorName(err) ?? "Error";
+  const message = stringProp(err, "message") ?? String(err);
+  return `${name}: ${message}`;
+}
+
+type Describer = (err: unknown, ctx: AwsErrorContext, facts: ServiceFacts) => UserError | undefined;
+
+const unreachable: Describer = (err, ctx, facts) => {
+  const code = networkCode(err);
+  if (!code) return undefined;
+  return new UserError(`Cannot reach ${ctx.service} at ${ctx.endpoint} (${code}).`, {
+    hint: `Check ${facts.endpointVariable} / --region, or start the sandbox with \`upg sandbox\`.`,
+    cause: err,
+  });
+};
+
+function inProfile(ctx: AwsErrorContext): string {
+  return `${ctx.region}${ctx.profile ? ` (profile ${ctx.profile})` : ""}`;
+}
+
+const missingCredentials: Describer = (err, ctx) => {
+  if (!isMissingCredentials(err)) return undefined;
+  return new UserError(`No AWS credentials found for ${ctx.service} in ${inProfile(ctx)}.`, {
+    hint:
+      "Configure AWS_PROFILE or pass --profile (run `aws sso login` for SSO profiles), or set " +
+      "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Against the sandbox any non-empty keys work.",
+    cause: err,
+  });
+};
+
+const rejectedCredentials: Describer = (err, ctx) => {
+  if (!REJECTED_CREDENTIAL_NAMES.has(awsErrorName(err) ?? "")) return undefined;
+  return new UserError(
+    `AWS rejected the credentials used for ${ctx.service} in ${inProfile(ctx)} (${codeAndMessage(err)}).`,
+    {
+      hint: "Refresh them (an expired SSO session needs `aws sso login`) or pick another --profile.",
+      cause: err,
+    },
+  );
+};
+
+const accessDenied: Describer = (err, ctx, facts) => {
+  const name = awsErrorName(err) ?? "";
+  if (!ACCESS_DENIED_NAMES.has(name)) return undefined;
+  const permission = facts.iamAction(ctx.action);
+  const label = permission.endsWith(`:${ctx.action}`) ? permission : `${permission} (${ctx.action})`;
+  return new UserError(
+    `Access denied: ${label}${onResource(ctx)} is not allowed for the credentials in use.`,
+    {
+      hint: `Grant ${permission} to the role or user (${IAM_HINT}), or use --profile with one that has it. AWS said: ${stringProp(err, "message") ?? name}`,
+      cause: err,
+    },
+  );
+};
+
+const throttled: Describer = (err, ctx, facts) => {
+  if (!isThrottlingError(err, ctx.service)) return undefined;
+  return new UserError(
+    `${ctx.service} throttled ${ctx.action}${onResource(ctx)} (${awsErrorName(err) ?? "429"}).`,
+    { hint: facts.throttleHint, cause: err },
+  );
+};
+
+/** [U] API Gateway's LimitExceededException covers both rate limits and account quotas. */
+const apiGatewayLimit: Describer = (err, ctx) => {
+  if (ctx.service !== "API Gateway" || awsErrorName(err) !== "LimitExceededException") return undefined;
+  return new UserError(`API Gateway refused ${ctx.action}${onResource(ctx)}: ${codeAndMessage(err)}`, {
+    hint:
+      "An account limit was hit: a request rate, or a quota such as 300 usage plans per region or 10 usage " +
+      "plans per API key. Retry later, or request a quota increase in Service Quotas.",
+    cause: err,
+  });
+};
+
+const DESCRIBERS: readonly Describer[] = [
+  unreachable,
+  missingCredentials,
+  rejectedCredentials,
+  accessDenied,
+  apiGatewayLimit,
+  throttled,
+];
+
+/** Maps any error from an AWS SDK call to a UserError that says what happened and what to do. */
+export function describeAwsError(err: unknown, ctx: AwsErrorContext): UserError {
+  if (err instanceof UserError) return err;
+  const facts = SERVICES[ctx.service];
+  for (const describe of DESCRIBERS) {
+    const found = describe(err, ctx, facts);
+    if (found) return found;
+  }
+  return new UserError(
+    `${ctx.service} ${ctx.action}${onResource(ctx)} failed at ${ctx.endpoint}: ${codeAndMessage(err)}`,
+    { cause: err },
+  );
+}

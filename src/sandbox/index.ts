@@ -1,0 +1,106 @@
+/**
+ * The local AWS sandbox: an API Gateway v1 control-plane emulator speaking the real REST-JSON wire protocol,
+ * plus dynalite (DynamoDB) in the same process.
+ *
+ * Not emulated on purpose: SigV4 checks (any credentials are accepted; the region is the sandbox's, whatever the
+ * signature scope says) and persistence of API Gateway state (only dynalite persists, with `dataDir`).
+ */
+
+import type { Server } from "node:http";
+import { parseFaults } from "./admin.js";
+import { createAdminClient } from "./admin-client.js";
+import { type DynamoServer, startDynamo, urlHost } from "./dynamo.js";
+import { Counters, FaultInjector } from "./faults.js";
+import { createRouter } from "./routes.js";
+import { close, createApiServer, listen } from "./server.js";
+import { SandboxState } from "./state.js";
+import { Throttler } from "./throttle.js";
+import type { Sandbox, SandboxOptions, SeedResult } from "./types.js";
+
+export { DEFAULT_LIMITS } from "./state.js";
+export type * from "./types.js";
+
+export const SANDBOX_CREDENTIALS = Object.freeze({ accessKeyId: "sandbox", secretAccessKey: "sandbox" });
+
+function checkTimeScale(timeScale: number): number {
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new Error(`timeScale must be > 0, got ${timeScale}`);
+  return timeScale;
+}
+
+function envOf(sb: Omit<Sandbox, "env" | "stop" | "admin">): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_API_GATEWAY: sb.apigatewayEndpoint,
+    ...(sb.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: sb.dynamodbEndpoint } : {}),
+    AWS_REGION: sb.region,
+    AWS_ACCESS_KEY_ID: sb.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.credentials.secretAccessKey,
+  };
+}
+
+function createEmulator(opts: SandboxOptions, region: string, timeScale: number): Server {
+  const state = new SandboxState({ accountId: opts.accountId ?? "123456789012", region }, opts.limits);
+  const router = createRouter();
+  const operations = router.operations();
+  const faults = new FaultInjector(timeScale);
+  if (opts.faults) faults.set(parseFaults(opts.faults, operations));
+  const throttler = new Throttler(timeScale, opts.throttling ?? true);
+  return createApiServer({
+    state,
+    router,
+    throttler,
+    faults,
+    counters: new Counters(),
+    timeScale,
+    operations,
+  });
+}
+
+/** dynalite on port+1 when a port was given, else on dynamoPort or a free port; closes `server` on failure. */
+async function startDynamoBeside(server: Server, opts: SandboxOptions, host: string, port: number) {
+  if (opts.dynamo === false) return undefined;
+  try {
+    const dynamoPort = opts.dynamoPort ?? (opts.port ? port + 1 : 0);
+    return await startDynamo({ host, port: dynamoPort, dataDir: opts.dataDir });
+  } catch (err) {
+    await close(server);
+    throw err;
+  }
+}
+
+function sandboxOf(
+  server: Server,
+  dynamo: DynamoServer | undefined,
+  endpoint: string,
+  region: string,
+): Sandbox {
+  const base = { apigatewayEndpoint: endpoint, dynamodbEndpoint: dynamo?.endpoint, region };
+  const info = { ...base, credentials: { ...SANDBOX_CREDENTIALS } };
+  let stopped: Promise<void> | undefined;
+  return {
+    ...info,
+    admin: createAdminClient(endpoint),
+    env: () => envOf(info),
+    stop: () => {
+      stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => undefined);
+      return stopped;
+    },
+  };
+}
+
+/** Start the emulator (and dynalite unless `dynamo: false`) on loopback. */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const host = opts.host ?? "127.0.0.1";
+  const region = opts.region ?? "us-east-1";
+  const server = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1));
+  const port = await listen(server, opts.port ?? 0, host);
+  const dynamo = await startDynamoBeside(server, opts, host, port);
+  const sandbox = sandboxOf(server, dynamo, `http://${urlHost(host)}:${port}`, region);
+  if (opts.seed) await seedSample(sandbox);
+  return sandbox;
+}
+
+/** Seed weather-api (stages dev and prod, four methods) and three API keys; returns their ids. */
+export function seedSample(sb: Sandbox): Promise<SeedResult> {
+  return sb.admin.seed();
+}

@@ -1,0 +1,129 @@
+/** Public types of the local AWS sandbox (API Gateway v1 control-plane emulator + dynalite). */
+
+export interface ErrorRates {
+  "429"?: number;
+  "500"?: number;
+  "503"?: number;
+}
+
+export interface FailOperation {
+  /** SDK operation name, e.g. "UpdateUsagePlan". */
+  operation: string;
+  status: number;
+  /** Error code sent in `x-amzn-ErrorType`; derived from the status when absent. */
+  code?: string;
+  /** How many requests to fail; unlimited when absent. */
+  count?: number;
+}
+
+export interface FaultConfig {
+  /** Added to every API request (multiplied by the time scale). */
+  latencyMs?: number;
+  /** Fraction (0..1) of API requests answered with each status. */
+  errorRate?: ErrorRates;
+  /** Serve N more API requests, then destroy the socket of every request after them. */
+  dropAfter?: number;
+  failOperation?: FailOperation;
+}
+
+/** Per-account resource quotas (AWS defaults; the adjustable ones may be raised, e.g. for benchmarks). */
+export interface AccountLimits {
+  usagePlans: number;
+  usagePlansPerKey: number;
+  apiKeys: number;
+  stagesPerApi: number;
+  tagsPerResource: number;
+}
+
+export interface SandboxOptions {
+  /** API Gateway port; 0 = free port (default 0). */
+  port?: number;
+  /** Default port+1 when port given, else a free port. */
+  dynamoPort?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default "us-east-1". */
+  region?: string;
+  /** Default "123456789012". */
+  accountId?: string;
+  /** Default 1; multiplies every throttle period and injected latency. */
+  timeScale?: number;
+  /** Default true. */
+  throttling?: boolean;
+  /** Default false for startSandbox(); `upg sandbox` seeds. */
+  seed?: boolean;
+  /** dynalite persistence directory; in-memory when absent. */
+  dataDir?: string;
+  faults?: FaultConfig;
+  /** Default true: also start dynalite. */
+  dynamo?: boolean;
+  /** Override account quotas (extension to the contract; defaults are AWS's). */
+  limits?: Partial<AccountLimits>;
+}
+
+export interface UsageRecord {
+  usagePlanId: string;
+  keyId: string;
+  /** YYYY-MM-DD (UTC). */
+  date: string;
+  count: number;
+}
+
+export interface CallerIdentity {
+  arn: string;
+  account: string;
+}
+
+export interface SandboxStatus {
+  region: string;
+  accountId: string;
+  timeScale: number;
+  throttling: boolean;
+  faults: FaultConfig;
+  limits: AccountLimits;
+}
+
+export interface SeededApiKey {
+  id: string;
+  name: string;
+  value: string;
+}
+
+export interface SeedResult {
+  restApiId: string;
+  restApiName: string;
+  rootResourceId: string;
+  /** Resource path → resource id. */
+  resources: Record<string, string>;
+  /** e.g. "GET /forecast". */
+  methods: string[];
+  /** Stage name → deployment id. */
+  stages: Record<string, string>;
+  apiKeys: SeededApiKey[];
+}
+
+export interface SandboxAdmin {
+  setFaults(f: Partial<FaultConfig>): Promise<void>;
+  resetFaults(): Promise<void>;
+  counters(): Promise<Record<string, number>>;
+  resetCounters(): Promise<void>;
+  recordUsage(u: UsageRecord): Promise<void>;
+  setThrottling(on: boolean): Promise<void>;
+  /** Wipe all API Gateway state (and refill the throttle buckets). */
+  reset(): Promise<void>;
+  identity(): Promise<CallerIdentity>;
+  status(): Promise<SandboxStatus>;
+  setLimits(l: Partial<AccountLimits>): Promise<void>;
+  /** Seed the sample weather-api directly in the store (no throttling, faults or counters). */
+  seed(): Promise<SeedResult>;
+}
+
+export interface Sandbox {
+  apigatewayEndpoint: string;
+  dynamodbEndpoint?: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  admin: SandboxAdmin;
+  env(): Record<string, string>;
+  stop(): Promise<void>;
+}

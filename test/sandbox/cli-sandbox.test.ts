@@ -1,0 +1,98 @@
+import { APIGatewayClient, GetRestApisCommand } from "@aws-sdk/client-api-gateway";
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import {
+  parseErrorRates,
+  registerSandboxCommand,
+  runSandbox,
+  type SandboxCommandOptions,
+} from "../../src/cli/commands/sandbox.js";
+
+function program(): Command {
+  const p = new Command("upg").exitOverride();
+  registerSandboxCommand(p);
+  return p;
+}
+
+const sandboxCommand = (p: Command) => p.commands.find((c) => c.name() === "sandbox");
+
+describe("upg sandbox", () => {
+  it("registers the command with its options and an Examples section", () => {
+    const cmd = sandboxCommand(program());
+    let help = "";
+    cmd?.configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
+    for (const option of [
+      "--port <n>",
+      "--dynamo-port <n>",
+      "--host",
+      "--region",
+      "--time-scale <x>",
+      "--no-throttling",
+      "--data <dir>",
+      "--no-seed",
+      "--latency <ms>",
+      "--error-rate <spec>",
+    ]) {
+      expect(help).toContain(option);
+    }
+    expect(help).toContain("Examples:");
+  });
+
+  it("rejects bad option values", async () => {
+    const p = program();
+    sandboxCommand(p)?.configureOutput({ writeErr: () => undefined });
+    await expect(p.parseAsync(["sandbox", "--error-rate", "404=0.5"], { from: "user" })).rejects.toThrow(
+      /STATUS/,
+    );
+    await expect(p.parseAsync(["sandbox", "--port", "70000"], { from: "user" })).rejects.toThrow(/port/);
+    await expect(p.parseAsync(["sandbox", "--time-scale", "0"], { from: "user" })).rejects.toThrow(
+      /greater than 0/,
+    );
+  });
+
+  it("parses error-rate specs", () => {
+    expect(parseErrorRates("429=0.1,500=0.05")).toEqual({ "429": 0.1, "500": 0.05 });
+    expect(() => parseErrorRates("503=1.5")).toThrow();
+    expect(() => parseErrorRates("500")).toThrow();
+  });
+
+  it("starts both servers, prints endpoints, export lines and seeded ids, then stops cleanly", async () => {
+    let output = "";
+    let endpoint = "";
+    const opts: SandboxCommandOptions = {
+      port: 0,
+      host: "127.0.0.1",
+      region: "eu-west-1",
+      timeScale: 0.01,
+      throttling: true,
+      seed: true,
+      latency: 1,
+    };
+    await runSandbox(opts, {
+      write: (text) => {
+        output += text;
+      },
+      waitForStop: async () => {
+        endpoint = /export AWS_ENDPOINT_URL_API_GATEWAY=(\S+)/.exec(output)?.[1] ?? "";
+        const client = new APIGatewayClient({
+          endpoint,
+          region: "eu-west-1",
+          credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" },
+          maxAttempts: 1,
+        });
+        const apis = await client.send(new GetRestApisCommand({}));
+        expect(apis.items?.[0]?.name).toBe("weather-api");
+        client.destroy();
+      },
+    });
+    expect(output).toMatch(/export AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain("export AWS_REGION=eu-west-1");
+    expect(output).toContain("export AWS_ACCESS_KEY_ID=sandbox");
+    expect(output).toContain("export AWS_SECRET_ACCESS_KEY=sandbox");
+    expect(output).toMatch(/Seeded REST API weather-api \(id [a-z0-9]{10}\)/);
+    expect(output).toContain("acme-dashboard");
+    expect(output).toContain("throttling on (time scale 0.01)");
+    expect(output.trimEnd().endsWith("upg sandbox stopped.")).toBe(true);
+    await expect(fetch(`${endpoint}/usageplans`)).rejects.toThrow();
+  });
+});
