@@ -91,6 +91,7 @@ describe("upg sandbox", () => {
     expect(output).toContain("export AWS_SECRET_ACCESS_KEY=sandbox");
     expect(output).toMatch(/Seeded REST API weather-api \(id [a-z0-9]{10}\)/);
     expect(output).toContain("acme-dashboard");
+    expect(output).not.toMatch(/value|[A-Za-z0-9]{40}/); // API key values are never printed
     expect(output).toContain("throttling on (time scale 0.01)");
     expect(output.trimEnd().endsWith("upg sandbox stopped.")).toBe(true);
     await expect(fetch(`${endpoint}/usageplans`)).rejects.toThrow();

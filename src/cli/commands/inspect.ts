@@ -38,7 +38,7 @@ Examples:
       "after",
       "\nExamples:\n  $ upg status\n  $ upg status -o json | jq '.[] | select(.state != \"in sync\")'",
     )
-    .action(async (opts: { plans: string[]; output: string }, cmd: Command) => {
+    .action(async (opts: { plans?: string[]; output: string }, cmd: Command) => {
       const { runStatusCommand } = await import("../inspect.js");
       ctx.exitCode = await runStatusCommand(globalOptions(cmd), opts.plans, opts.output, ctx.io);
     });

@@ -2,14 +2,14 @@ import type { Command } from "commander";
 import { globalOptions } from "../global-options.js";
 import type { CliContext } from "./index.js";
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerPlanCommand(program: Command, ctx: CliContext): void {
   program
     .command("plan")
     .description("Show what `upg apply` would change in API Gateway, and what changed outside upg (drift).")
-    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect, [])
-    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect, [])
+    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect)
+    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect)
     .option(
       "-o, --output <format>",
       "human, json (a versioned plan document) or markdown (for a PR comment)",
@@ -35,15 +35,15 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or pr
     )
     .action(
       async (
-        opts: { plans: string[]; target: string[]; output: string; out?: string; detailedExitcode?: boolean },
+        opts: { plans?: string[]; target?: string[]; output: string; out?: string; detailedExitcode?: boolean },
         cmd: Command,
       ) => {
         const { runPlanCommand } = await import("../reconcile.js");
         ctx.exitCode = await runPlanCommand(
           {
             global: globalOptions(cmd),
-            plans: opts.plans,
-            targets: opts.target,
+            plans: opts.plans ?? [],
+            targets: opts.target ?? [],
             output: opts.output,
             ...(opts.out ? { out: opts.out } : {}),
             detailedExitcode: opts.detailedExitcode === true,
@@ -61,8 +61,8 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
     .description(
       "Make API Gateway match the plan files: create, update, recreate deleted plans, restore stages and keys.",
     )
-    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect, [])
-    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect, [])
+    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect)
+    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect)
     .option("--auto-approve", "do not ask for confirmation")
     .option("--lock-timeout <duration>", "wait this long for another run's lock (e.g. 30s, 5m)")
     .option("-o, --output <format>", "human or json (the per-change results)", "human")
@@ -98,8 +98,8 @@ Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output
           {
             global: globalOptions(cmd),
             ...(planfile ? { planFile: planfile } : {}),
-            plans: opts.plans,
-            targets: opts.target,
+            plans: opts.plans ?? [],
+            targets: opts.target ?? [],
             autoApprove: opts.autoApprove === true,
             ...(opts.lockTimeout ? { lockTimeout: opts.lockTimeout } : {}),
             output: opts.output,

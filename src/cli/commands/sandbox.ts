@@ -84,7 +84,8 @@ function seedLines(seed: SeedResult): string {
   const stages = Object.entries(seed.stages).map(
     ([name, deployment]) => `${name} (deployment ${deployment})`,
   );
-  const keys = seed.apiKeys.map((k) => `    ${k.name.padEnd(16)} id ${k.id}  value ${k.value}\n`).join("");
+  // Key values are never printed (like every upg command); the ids are enough to use them.
+  const keys = seed.apiKeys.map((k) => `    ${k.name.padEnd(16)} id ${k.id}\n`).join("");
   return (
     `Seeded REST API ${seed.restApiName} (id ${seed.restApiId})\n` +
     `  stages:   ${stages.join(", ")}\n` +
