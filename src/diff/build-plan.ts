@@ -184,22 +184,28 @@ function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): vo
   }
 }
 
+/** Remove a live plan from API Gateway; its master record stays (Archived). */
+function deleteChange(s: Subject, l: LivePlan, reason: string): Change {
+  return {
+    id: `delete:${s.planId}`,
+    action: "delete",
+    resource: "plan",
+    planId: s.planId,
+    apiGatewayId: l.id,
+    live: l.settings,
+    ...(s.d ? { desired: s.d } : {}),
+    ...(s.r ? { record: s.r } : {}),
+    reason,
+  };
+}
+
 function planDeclared(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
   const { l } = s;
   if (d.lifecycleState === "Archived") {
-    if (l) {
-      ctx.changes.push({
-        id: `delete:${s.planId}`,
-        action: "delete",
-        resource: "plan",
-        planId: s.planId,
-        apiGatewayId: l.id,
-        live: l.settings,
-        desired: d,
-        ...(s.r ? { record: s.r } : {}),
-        reason: "lifecycle_state is Archived: remove from API Gateway, keep the record",
-      });
-    }
+    if (l)
+      ctx.changes.push(
+        deleteChange(s, l, "lifecycle_state is Archived: remove from API Gateway, keep the record"),
+      );
     return;
   }
   if (!l) {
@@ -227,16 +233,7 @@ function planDeclared(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
 function planUndeclared(ctx: PlanContext, s: Subject): void {
   const { r, l } = s;
   if (!r || r.lifecycle_state === "Archived" || !l) return;
-  ctx.changes.push({
-    id: `delete:${s.planId}`,
-    action: "delete",
-    resource: "plan",
-    planId: s.planId,
-    apiGatewayId: l.id,
-    live: l.settings,
-    record: r,
-    reason: "no plan file declares it any more",
-  });
+  ctx.changes.push(deleteChange(s, l, "no plan file declares it any more"));
 }
 
 function planRecordSync(ctx: PlanContext, s: Subject): void {

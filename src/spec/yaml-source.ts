@@ -33,21 +33,18 @@ function fileError(
   return { severity: "error", code, file, line, col, path: "", message, ...(hint ? { hint } : {}) };
 }
 
+function unreadableFile(file: string, err: unknown): Diagnostic {
+  const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+  return fileError(file, "unreadable", `Cannot read file (${code}).`, "Check the path and permissions.");
+}
+
 /** Read a file as UTF-8 text, refusing unreadable, binary and oversized files with a diagnostic. */
 export function readTextFile(file: string): { text?: string; diagnostic?: Diagnostic } {
   let size: number;
   try {
     size = statSync(file).size;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-    return {
-      diagnostic: fileError(
-        file,
-        "unreadable",
-        `Cannot read file (${code}).`,
-        "Check the path and permissions.",
-      ),
-    };
+    return { diagnostic: unreadableFile(file, err) };
   }
   if (size > MAX_FILE_BYTES) {
     const mb = (size / 1024 / 1024).toFixed(1);
@@ -64,15 +61,7 @@ export function readTextFile(file: string): { text?: string; diagnostic?: Diagno
   try {
     buf = readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-    return {
-      diagnostic: fileError(
-        file,
-        "unreadable",
-        `Cannot read file (${code}).`,
-        "Check the path and permissions.",
-      ),
-    };
+    return { diagnostic: unreadableFile(file, err) };
   }
   if (buf.includes(0)) {
     return {

@@ -35,7 +35,13 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or pr
     )
     .action(
       async (
-        opts: { plans?: string[]; target?: string[]; output: string; out?: string; detailedExitcode?: boolean },
+        opts: {
+          plans?: string[];
+          target?: string[];
+          output: string;
+          out?: string;
+          detailedExitcode?: boolean;
+        },
         cmd: Command,
       ) => {
         const { runPlanCommand } = await import("../reconcile.js");
