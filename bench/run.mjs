@@ -1,0 +1,886 @@
+#!/usr/bin/env node
+// `npm run bench`: the performance targets from the issues, measured against the built CLI (dist/).
+//
+//   node bench/run.mjs                       every part
+//   node bench/run.mjs validate help         only some parts (validate, help, memory, plan)
+//   node bench/run.mjs --runs 3              fewer timed runs per command
+//
+// Parts:
+//   validate  `upg validate` on 1,000 generated plan files (target: < 1.5 s wall)
+//   help      `upg --help` (target: < 300 ms wall); which packages load for --help and validate
+//             (target: no AWS SDK)
+//   memory    10,000 usage plans + 10,000 API keys in the sandbox, in a child process (target: < 200 MB)
+//   plan      `upg plan` on 300 applied plans against the sandbox: wall time and API calls (no target)
+//
+// Wall times are measured in this process around a child `node bin/upg …`, so they include Node's start-up.
+// Each command gets one untimed warm-up run (file cache), then N timed runs; min and median are reported.
+// Writes bench/results.json and bench/RESULTS.md.
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, request } from "node:http";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const BENCH = join(ROOT, "bench");
+const BIN = join(ROOT, "bin", "upg");
+const TRACER = join(BENCH, "trace-loads.mjs");
+const PARTS = ["validate", "help", "memory", "plan"];
+
+const TARGETS = {
+  validateMs: 1500,
+  helpMs: 300,
+  memoryMB: 200,
+};
+
+const VALIDATE_FILES = 1000;
+const MEMORY_COUNT = 10_000;
+const PLAN_COUNT = 300; // AWS's default usage-plan quota per account and region
+const PLAN_TIME_SCALE = 0.01;
+
+// ---------------------------------------------------------------------------------------------------------
+// Arguments
+
+function parseArgs(argv) {
+  const parts = [];
+  let runs;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--runs") {
+      runs = Number(argv[++i]);
+      if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a whole number >= 1");
+    } else if (PARTS.includes(a)) {
+      parts.push(a);
+    } else {
+      throw new Error(`unknown argument "${a}" (parts: ${PARTS.join(", ")}; option: --runs N)`);
+    }
+  }
+  return { parts: parts.length > 0 ? parts : PARTS, runs };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+
+const log = (s) => process.stdout.write(`${s}\n`);
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const r = (x) => Math.round(x * 10) / 10;
+  return {
+    runs: samples.length,
+    minMs: r(sorted[0]),
+    medianMs: r(median),
+    maxMs: r(sorted.at(-1)),
+    samplesMs: samples.map(r),
+  };
+}
+
+/** Run `node bin/upg ...args` synchronously; returns wall ms, exit code and output. */
+function upgSync(args, { cwd = ROOT, env = {}, nodeArgs = [] } = {}) {
+  const start = process.hrtime.bigint();
+  const res = spawnSync(process.execPath, [...nodeArgs, BIN, ...args], {
+    cwd,
+    env: { ...cleanEnv(), ...env },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (res.error) throw res.error;
+  return { ms, code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** Run `node bin/upg ...args` asynchronously (needed while the sandbox serves from this process). */
+function upgAsync(args, { cwd, env = {} }) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...cleanEnv(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout, stderr });
+    });
+  });
+}
+
+/** The environment for child processes: no inherited Node options, AWS profile or colours. */
+function cleanEnv() {
+  const env = { ...process.env, NO_COLOR: "1" };
+  for (const k of Object.keys(env)) {
+    if (k === "NODE_OPTIONS" || k.startsWith("AWS_") || k === "FORCE_COLOR") delete env[k];
+  }
+  return env;
+}
+
+function expectCode(what, res, expected = 0) {
+  if (res.code !== expected) {
+    throw new Error(
+      `${what} exited ${res.code}, expected ${expected}\n--- stdout ---\n${res.stdout.slice(-3000)}\n--- stderr ---\n${res.stderr.slice(-3000)}`,
+    );
+  }
+}
+
+/** Timed runs of a synchronous command after one warm-up. */
+function timeSync(what, args, runs, opts) {
+  expectCode(`${what} (warm-up)`, upgSync(args, opts));
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const res = upgSync(args, opts);
+    expectCode(what, res);
+    samples.push(res.ms);
+  }
+  return stats(samples);
+}
+
+/** npm package name of a loaded module (file path or URL), "node:*" for built-ins, "upg" for this project. */
+function packageOf(spec) {
+  if (spec.startsWith("node:")) return "node:builtin";
+  const path = spec.startsWith("file:") ? fileURLToPath(spec) : spec;
+  const i = path.lastIndexOf("/node_modules/");
+  if (i < 0) return path.startsWith(ROOT) ? "upg" : "other";
+  const rest = path.slice(i + "/node_modules/".length).split("/");
+  return rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+}
+
+/** Run a node command with the module tracer; returns the loaded packages (module counts) and exit code. */
+function traceModules(nodeArgs, { cwd = ROOT } = {}) {
+  const dir = mkdtempSync(join(os.tmpdir(), "upg-bench-trace-"));
+  const out = join(dir, "modules.txt");
+  writeFileSync(out, "");
+  try {
+    const res = spawnSync(process.execPath, ["--import", pathToFileURL(TRACER).href, ...nodeArgs], {
+      cwd,
+      env: { ...cleanEnv(), UPG_BENCH_TRACE: out },
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const files = new Set(
+      readFileSync(out, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.slice(4))
+        .map((s) => (s.startsWith("file:") ? fileURLToPath(s) : s)),
+    );
+    const packages = {};
+    for (const f of files) {
+      const p = packageOf(f);
+      if (p === "node:builtin") continue;
+      packages[p] = (packages[p] ?? 0) + 1;
+    }
+    const aws = Object.keys(packages).filter((p) => p.startsWith("@aws-sdk/") || p.startsWith("@smithy/"));
+    return {
+      code: res.status,
+      modules: files.size,
+      packages,
+      awsSdkLoaded: aws.length > 0,
+      awsPackages: aws.length,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Plan-file generation
+
+const TEAMS = [
+  "payments",
+  "search",
+  "maps",
+  "weather",
+  "media",
+  "identity",
+  "billing",
+  "logistics",
+  "ads",
+  "iot",
+];
+const TIERS = ["Free", "Basic", "Standard", "Premium", "Enterprise"];
+const METHODS = ["/forecast/GET", "/forecast/{city}/GET", "/alerts/GET", "/alerts/POST", "//GET"];
+const PERIODS = ["DAY", "WEEK", "MONTH"];
+
+function yamlString(s) {
+  return JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar
+}
+
+/**
+ * One plan document. `stageStyle` picks how stages are written: by api_name with method throttles, as
+ * API_ID:STAGE or as an ARN. Every plan is valid: burst >= rate, quota offsets in range, keys unique.
+ */
+function planDoc(i, { apiId, stageNames, withKeys, lifecycle, successor, allStyles = true }) {
+  const team = TEAMS[i % TEAMS.length];
+  const tier = TIERS[i % TIERS.length];
+  const rate = [5, 20, 50, 100, 250, 500, 1000, 2500][i % 8];
+  const burst = rate * 2;
+  const period = PERIODS[i % 3];
+  const quota = [1000, 10_000, 100_000, 1_000_000][i % 4];
+  const offset = period === "DAY" ? 0 : period === "WEEK" ? i % 7 : i % 28;
+  const lines = [
+    `plan_id: ${team}-${tier.toLowerCase()}-${i}`,
+    `name: ${yamlString(`${team} ${tier} ${i}`)}`,
+    `tier: ${tier}`,
+    `description: ${yamlString(`${tier} access to the ${team} APIs for customer group ${i}. Generated by bench/run.mjs.`)}`,
+    `rate_limit: ${rate}`,
+    `burst_limit: ${burst}`,
+  ];
+  if (i % 9 !== 0) {
+    lines.push(`quota_limit: ${quota}`, `quota_period: ${period}`, `quota_offset: ${offset}`);
+  }
+  lines.push("stages:");
+  const style = allStyles ? i % 4 : 0;
+  stageNames.forEach((stage, s) => {
+    if (style === 1 && s > 0) {
+      lines.push(`  - ${apiId}:${stage}`);
+    } else if (style === 2 && s > 0) {
+      lines.push(`  - arn:aws:apigateway:us-east-1::/restapis/${apiId}/stages/${stage}`);
+    } else {
+      lines.push("  - api_name: weather-api", `    stage: ${stage}`);
+      const n = (i + s) % 3; // 0-2 method throttles
+      if (n > 0) {
+        lines.push("    method_throttles:");
+        for (let m = 0; m < n; m++) {
+          const key = METHODS[(i + m) % METHODS.length];
+          const r = Math.max(1, Math.floor(rate / (m + 2)));
+          lines.push(`      ${yamlString(key)}: { rate_limit: ${r}, burst_limit: ${r * 2} }`);
+        }
+      }
+    }
+  });
+  if (withKeys) {
+    lines.push("keys:");
+    for (const k of withKeys) lines.push(`  - ${k}`);
+  }
+  if (lifecycle) lines.push(`lifecycle_state: ${lifecycle}`);
+  if (successor) lines.push(`successor: ${successor}`);
+  lines.push("tags:", `  cost-center: ${team}`, `  tier: ${tier.toLowerCase()}`);
+  if (i % 5 === 0) lines.push(`  owner: ${yamlString(`team-${team}@example.com`)}`);
+  return lines.join("\n");
+}
+
+const planIdOf = (i) => `${TEAMS[i % TEAMS.length]}-${TIERS[i % TIERS.length].toLowerCase()}-${i}`;
+
+/**
+ * 1,000 files under plans/<team>/<tier>[/legacy]/; every 25th file holds three plans (`---`). About a third
+ * of the plans list API keys; every 40th is Deprecated with an Active successor, every 97th Archived.
+ */
+function generateValidateProject(dir) {
+  const plansDir = join(dir, "plans");
+  writeFileSync(
+    join(dir, "upg.config.yaml"),
+    [
+      "regions: [us-east-1, eu-west-1]",
+      "policy:",
+      "  max_rate_limit: 10000",
+      "  require_quota: false",
+      "",
+    ].join("\n"),
+  );
+  const apiId = "a1b2c3d4e5";
+  let next = 0;
+  let plans = 0;
+  let multi = 0;
+  const lifecycleOf = (i) => (i % 97 === 50 ? "Archived" : i % 40 === 20 ? "Deprecated" : undefined);
+  const doc = () => {
+    const i = next++;
+    plans++;
+    const lifecycle = lifecycleOf(i);
+    let successor;
+    if (lifecycle === "Deprecated") {
+      successor = i - 1;
+      while (lifecycleOf(successor) !== undefined) successor--;
+    }
+    const keys =
+      !lifecycle && i % 3 === 0
+        ? [`${planIdOf(i)}-key-a`, `${planIdOf(i)}-key-b`].slice(0, 1 + (i % 2))
+        : undefined;
+    return planDoc(i, {
+      apiId,
+      stageNames: i % 2 ? ["prod"] : ["prod", "dev"],
+      withKeys: keys,
+      lifecycle,
+      successor: successor === undefined ? undefined : planIdOf(successor),
+    });
+  };
+  for (let f = 0; f < VALIDATE_FILES; f++) {
+    const team = TEAMS[f % TEAMS.length];
+    const tier = TIERS[Math.floor(f / TEAMS.length) % TIERS.length].toLowerCase();
+    const sub = f % 7 === 0 ? join(plansDir, team, tier, "legacy") : join(plansDir, team, tier);
+    mkdirSync(sub, { recursive: true });
+    const header = "# yaml-language-server: $schema=../../../upg-plan.schema.json\n";
+    let body;
+    if (f % 25 === 0) {
+      multi++;
+      body = [doc(), doc(), doc()].join("\n---\n");
+    } else {
+      body = doc();
+    }
+    writeFileSync(
+      join(sub, `plan-${String(f).padStart(4, "0")}.${f % 11 === 0 ? "yml" : "yaml"}`),
+      `${header}${body}\n`,
+    );
+  }
+  return { plansDir, files: VALIDATE_FILES, plans, multiDocFiles: multi };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parts
+
+function benchValidate(runs) {
+  const dir = mkdtempSync(join(os.tmpdir(), "upg-bench-validate-"));
+  try {
+    const gen = generateValidateProject(dir);
+    log(
+      `validate: ${gen.files} files, ${gen.plans} plans (${gen.multiDocFiles} files with 3 plans) in ${gen.plansDir}`,
+    );
+    const check = upgSync(["validate", gen.plansDir, "-o", "json"], { cwd: dir });
+    expectCode("upg validate", check);
+    const problems = JSON.parse(check.stdout);
+    if (problems.length > 0)
+      throw new Error(`generated plans are not clean: ${JSON.stringify(problems.slice(0, 3))}`);
+    const human = upgSync(["validate", gen.plansDir], { cwd: dir });
+    expectCode("upg validate", human);
+    const summary = human.stdout.trim().split("\n").at(-1);
+    const timing = timeSync("upg validate", ["validate", gen.plansDir], runs, { cwd: dir });
+    const modules = traceModules([BIN, "validate", gen.plansDir], { cwd: dir });
+    if (modules.code !== 0) throw new Error(`traced upg validate exited ${modules.code}`);
+    return {
+      files: gen.files,
+      plans: gen.plans,
+      multiDocFiles: gen.multiDocFiles,
+      summary,
+      diagnostics: problems.length,
+      ...timing,
+      modules,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function benchHelp(runs) {
+  const timing = timeSync("upg --help", ["--help"], runs);
+  const modules = traceModules([BIN, "--help"]);
+  if (modules.code !== 0) throw new Error(`traced upg --help exited ${modules.code}`);
+  // Positive control: the tracer must see the SDK when it is loaded.
+  const control = traceModules(["--input-type=module", "-e", "await import('@aws-sdk/client-api-gateway')"]);
+  if (!control.awsSdkLoaded) throw new Error("module tracer did not see the AWS SDK in the control run");
+  return {
+    ...timing,
+    modules,
+    tracerControl: { awsSdkLoaded: control.awsSdkLoaded, modules: control.modules },
+  };
+}
+
+function benchMemory() {
+  const url = pathToFileURL(join(ROOT, "dist", "sandbox", "bench-memory.js")).href;
+  const script = [
+    `const { benchMemory } = await import(${JSON.stringify(url)});`,
+    `const r = await benchMemory({ count: ${MEMORY_COUNT} });`,
+    // maxRSS (KiB): the child's peak resident set, including the transient garbage of 30,000 requests.
+    "const peakRssMB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;",
+    "process.stdout.write(JSON.stringify({ ...r, peakRssMB }));",
+  ].join("\n");
+  const start = process.hrtime.bigint();
+  const res = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    encoding: "utf8",
+  });
+  const wallMs = Math.round(Number(process.hrtime.bigint() - start) / 1e6);
+  if (res.status !== 0) throw new Error(`memory benchmark child exited ${res.status}: ${res.stderr}`);
+  const r = JSON.parse(res.stdout);
+  const MB = 1024 * 1024;
+  const r1 = (x) => Math.round(x * 10) / 10;
+  return {
+    ...r,
+    baselineRssMB: r1(r.baselineRssBytes / MB),
+    baselineHeapUsedMB: r1(r.baselineHeapUsedBytes / MB),
+    rssDeltaMB: r1((r.rssBytes - r.baselineRssBytes) / MB),
+    heapDeltaMB: r1((r.heapUsedBytes - r.baselineHeapUsedBytes) / MB),
+    wallMs,
+  };
+}
+
+/** A counting HTTP proxy in front of dynalite: DynamoDB calls by operation (x-amz-target). */
+async function dynamoCounter(target) {
+  const counts = {};
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const op = String(req.headers["x-amz-target"] ?? "unknown")
+      .split(".")
+      .at(-1);
+    counts[op] = (counts[op] ?? 0) + 1;
+    const fwd = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    fwd.on("error", (err) => {
+      res.writeHead(502);
+      res.end(String(err));
+    });
+    req.pipe(fwd);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    counts: () => ({ ...counts, total: Object.values(counts).reduce((a, b) => a + b, 0) }),
+    reset: () => {
+      for (const k of Object.keys(counts)) delete counts[k];
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+async function createApiKeys(endpoint, names) {
+  for (const name of names) {
+    const res = await fetch(`${endpoint}/apikeys`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, enabled: true, customerId: name }),
+    });
+    if (res.status !== 201) throw new Error(`creating API key ${name}: ${res.status} ${await res.text()}`);
+  }
+}
+
+/** 300 plans (the default quota) in 120 files; a third with one API key; stages on the seeded weather-api. */
+function generatePlanProject(dir, apiId) {
+  const plansDir = join(dir, "plans");
+  writeFileSync(
+    join(dir, "upg.config.yaml"),
+    [
+      "regions: [us-east-1]",
+      // AWS's control-plane limits scaled like the sandbox (time scale 0.01: 10 req/s becomes 1000).
+      "pacing:",
+      `  requests_per_second: ${10 / PLAN_TIME_SCALE}`,
+      `  burst: ${40 / PLAN_TIME_SCALE}`,
+      `  update_usage_plan_interval_ms: ${20_000 * PLAN_TIME_SCALE}`,
+      "",
+    ].join("\n"),
+  );
+  const keys = [];
+  const docs = [];
+  for (let i = 0; i < PLAN_COUNT; i++) {
+    const lifecycle = i % 50 === 25 ? "Deprecated" : undefined;
+    const withKeys = !lifecycle && i % 3 === 0 ? [`bench-key-${i}`] : undefined;
+    if (withKeys) keys.push(...withKeys);
+    docs.push(
+      planDoc(i, {
+        apiId,
+        stageNames: i % 2 ? ["prod"] : ["prod", "dev"],
+        withKeys,
+        lifecycle,
+        successor: lifecycle ? planIdOf(i - 1) : undefined,
+      }),
+    );
+  }
+  let f = 0;
+  for (let i = 0; i < docs.length; f++) {
+    const n = f % 4 === 0 ? 3 : 2;
+    const sub = join(plansDir, TEAMS[f % TEAMS.length]);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `plans-${f}.yaml`), `${docs.slice(i, i + n).join("\n---\n")}\n`);
+    i += n;
+  }
+  return { files: f, keys };
+}
+
+async function benchPlan(runs) {
+  const { startSandbox } = await import(pathToFileURL(join(ROOT, "dist", "sandbox", "index.js")).href);
+  const sb = await startSandbox({ timeScale: PLAN_TIME_SCALE });
+  const dynamo = await dynamoCounter(sb.dynamodbEndpoint);
+  const dir = mkdtempSync(join(os.tmpdir(), "upg-bench-plan-"));
+  try {
+    const seed = await sb.admin.seed();
+    const gen = generatePlanProject(dir, seed.restApiId);
+    // Keys are set-up, not part of what is measured: created with throttling off.
+    await sb.admin.setThrottling(false);
+    await createApiKeys(sb.apigatewayEndpoint, gen.keys);
+    await sb.admin.setThrottling(true);
+    const env = { ...sb.env(), AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
+    log(
+      `plan: ${PLAN_COUNT} plans in ${gen.files} files, ${gen.keys.length} API keys; sandbox time scale ${PLAN_TIME_SCALE}`,
+    );
+
+    expectCode("upg init", await upgAsync(["init"], { cwd: dir, env }));
+    await sb.admin.resetCounters();
+    dynamo.reset();
+    const apply = await upgAsync(["apply", "--auto-approve"], { cwd: dir, env });
+    expectCode("upg apply --auto-approve", apply);
+    const applyCalls = { apiGateway: await sb.admin.counters(), dynamodb: dynamo.counts() };
+    const status = await sb.admin.status();
+    log(`plan: apply created the plans in ${Math.round(apply.ms)} ms`);
+
+    // Warm-up, then timed runs; --detailed-exitcode 0 proves there is nothing left to change.
+    expectCode("upg plan (warm-up)", await upgAsync(["plan", "--detailed-exitcode"], { cwd: dir, env }));
+    const samples = [];
+    let calls;
+    let summary;
+    for (let i = 0; i < runs; i++) {
+      await sb.admin.resetCounters();
+      dynamo.reset();
+      const res = await upgAsync(["plan", "--detailed-exitcode"], { cwd: dir, env });
+      expectCode("upg plan --detailed-exitcode", res);
+      samples.push(res.ms);
+      calls = { apiGateway: await sb.admin.counters(), dynamodb: dynamo.counts() };
+      summary = res.stdout.trim().split("\n").filter(Boolean).at(-1);
+    }
+    const gw = calls.apiGateway.total;
+    return {
+      plans: PLAN_COUNT,
+      files: gen.files,
+      apiKeys: gen.keys.length,
+      timeScale: PLAN_TIME_SCALE,
+      sandboxThrottling: status.throttling,
+      summary,
+      ...stats(samples),
+      calls,
+      // At AWS's account-wide default (10 requests/s, burst 40) the reads alone take at least this long.
+      awsDefaultRateFloorS: Math.round((Math.max(0, gw - 40) / 10) * 10) / 10,
+      apply: { ms: Math.round(apply.ms), calls: applyCalls },
+    };
+  } finally {
+    await dynamo.close();
+    await sb.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+/** A Markdown table with padded columns (the layout `biome format` gives, so `npm run lint` stays clean). */
+function mdTable(header, rows) {
+  const all = [header, ...rows].map((r) => r.map(String));
+  const w = header.map((_, c) => Math.max(3, ...all.map((r) => r[c].length)));
+  const line = (r) => `| ${r.map((x, c) => x.padEnd(w[c])).join(" | ")} |`;
+  return [line(all[0]), line(w.map((n) => "-".repeat(n))), ...all.slice(1).map(line)];
+}
+
+/** JSON laid out like `biome format`: objects expanded, arrays of scalars on one line when they fit. */
+function toJson(value, indent = "", key = "") {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    const flat = value.every((v) => v === null || typeof v !== "object");
+    const oneLine = `[${value.map((v) => JSON.stringify(v)).join(", ")}]`;
+    if (flat && indent.length + key.length + oneLine.length + 1 <= 110) return oneLine;
+    return `[\n${value.map((v) => `${inner}${toJson(v, inner)}`).join(",\n")}\n${indent}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return "{}";
+    const body = entries.map(([k, v]) => {
+      const head = `${JSON.stringify(k)}: `;
+      return `${inner}${head}${toJson(v, inner, head)}`;
+    });
+    return `{\n${body.join(",\n")}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function verdicts(parts) {
+  const out = [];
+  const v = parts.validate;
+  if (v) {
+    out.push({
+      target: `upg validate, ${v.files} files: median wall < ${TARGETS.validateMs} ms`,
+      measured: `${v.medianMs} ms median (min ${v.minMs})`,
+      pass: v.medianMs < TARGETS.validateMs,
+    });
+    out.push({
+      target: "upg validate loads no AWS SDK",
+      measured: v.modules.awsSdkLoaded
+        ? `${v.modules.awsPackages} @aws-sdk/@smithy packages loaded`
+        : "not loaded",
+      pass: !v.modules.awsSdkLoaded,
+    });
+  }
+  const h = parts.help;
+  if (h) {
+    out.push({
+      target: `upg --help: median wall < ${TARGETS.helpMs} ms`,
+      measured: `${h.medianMs} ms median (min ${h.minMs})`,
+      pass: h.medianMs < TARGETS.helpMs,
+    });
+    out.push({
+      target: "upg --help loads no AWS SDK",
+      measured: h.modules.awsSdkLoaded
+        ? `${h.modules.awsPackages} @aws-sdk/@smithy packages loaded`
+        : "not loaded",
+      pass: !h.modules.awsSdkLoaded,
+    });
+  }
+  const m = parts.memory;
+  if (m) {
+    out.push({
+      target: `sandbox, ${m.plans} plans + ${m.keys} keys: RSS < ${TARGETS.memoryMB} MB`,
+      measured: `${m.rssMB} MB RSS after GC (peak ${m.peakRssMB} MB; heap ${m.heapUsedMB} MB)`,
+      pass: m.rssMB < TARGETS.memoryMB,
+    });
+  }
+  return out;
+}
+
+function renderMarkdown(results) {
+  const { env, parts, targets } = results;
+  const L = [];
+  const blank = () => L.push("");
+  L.push("# upg benchmark results", "");
+  L.push(`Generated by \`npm run bench\` (bench/run.mjs) on ${results.date}, in ${results.durationS} s.`, "");
+  L.push(
+    `- Node ${env.node} on ${env.platform} ${env.arch}`,
+    `- CPU: ${env.cpuModel} (${env.cpus} cores), ${env.memoryGB} GB RAM`,
+    `- Parts run: ${results.partsRun.join(", ")}${results.partsSkipped.length ? ` (skipped: ${results.partsSkipped.join(", ")})` : ""}`,
+    "- Wall times include Node start-up: measured around a child `node bin/upg ...`, after one untimed warm-up run.",
+  );
+  if (targets.length > 0) {
+    L.push("", "## Targets", "");
+    L.push(
+      ...mdTable(
+        ["target", "measured", "result"],
+        targets.map((t) => [t.target, t.measured, t.pass ? "PASS" : "**FAIL**"]),
+      ),
+    );
+  }
+  const row = (name, s) => [name, s.runs, s.minMs, s.medianMs, s.maxMs];
+  if (parts.validate || parts.help || parts.plan) {
+    const rows = [];
+    if (parts.validate)
+      rows.push(
+        row(`upg validate (${parts.validate.files} files, ${parts.validate.plans} plans)`, parts.validate),
+      );
+    if (parts.help) rows.push(row("upg --help", parts.help));
+    if (parts.plan) rows.push(row(`upg plan (${parts.plan.plans} applied plans, sandbox)`, parts.plan));
+    L.push("", "## Wall time (ms)", "", ...mdTable(["command", "runs", "min", "median", "max"], rows));
+  }
+  if (parts.validate) {
+    const v = parts.validate;
+    L.push(
+      "",
+      "## validate",
+      "",
+      `${v.files} generated files under plans/TEAM/TIER/ and plans/TEAM/TIER/legacy/ (\`.yaml\` and \`.yml\`), ${v.multiDocFiles} of them holding three plans: ${v.plans} plans. Stages by REST API name with 0-2 method throttles, as API_ID:STAGE and as ARNs; quotas on all periods with offsets; a third of the plans list API keys; Deprecated plans with successors, a few Archived; 2-3 tags each. Every run exits 0 with no diagnostics: \`${v.summary}\``,
+    );
+  }
+  if (parts.validate || parts.help) {
+    const pk = (m) =>
+      Object.entries(m.packages)
+        .map(([p, n]) => `${p} (${n})`)
+        .join(", ");
+    const sdk = (m) => (m.awsSdkLoaded ? "loaded" : "not loaded");
+    const rows = [];
+    if (parts.help)
+      rows.push(["upg --help", parts.help.modules.modules, sdk(parts.help.modules), pk(parts.help.modules)]);
+    if (parts.validate)
+      rows.push([
+        "upg validate",
+        parts.validate.modules.modules,
+        sdk(parts.validate.modules),
+        pk(parts.validate.modules),
+      ]);
+    if (parts.help)
+      rows.push([
+        "control: import the SDK",
+        parts.help.tracerControl.modules,
+        sdk(parts.help.tracerControl),
+        "-",
+      ]);
+    L.push(
+      "",
+      "## Modules loaded",
+      "",
+      "Traced with `node --import bench/trace-loads.mjs` (a module load hook plus the CommonJS require cache at exit), in separate untimed runs. A control run importing `@aws-sdk/client-api-gateway` checks that the tracer does see the SDK.",
+      "",
+      ...mdTable(["command", "modules", "AWS SDK", "packages (modules each)"], rows),
+    );
+  }
+  if (parts.memory) {
+    const m = parts.memory;
+    L.push(
+      "",
+      "## Sandbox memory",
+      "",
+      `\`benchMemory()\` from dist/sandbox/bench-memory.js in a child \`node --expose-gc\`: ${m.plans} usage plans and ${m.keys} API keys (key i in plan i) created over HTTP with throttling off, 16 requests in flight, in ${m.durationMs} ms. The figures are the child's whole process (emulator plus its HTTP client), after a forced GC.`,
+      "",
+      ...mdTable(
+        ["", "RSS (MB)", "heap used (MB)"],
+        [
+          ["empty sandbox (baseline)", m.baselineRssMB, m.baselineHeapUsedMB],
+          [`with ${m.plans} plans + ${m.keys} keys`, m.rssMB, m.heapUsedMB],
+          ["growth", m.rssDeltaMB, m.heapDeltaMB],
+          ["peak during the run (maxRSS)", m.peakRssMB, "-"],
+        ],
+      ),
+    );
+  }
+  if (parts.plan) {
+    const p = parts.plan;
+    const ops = (c) =>
+      Object.entries(c)
+        .filter(([k]) => k !== "total")
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ");
+    L.push(
+      "",
+      "## plan against the sandbox",
+      "",
+      `${p.plans} plans (AWS's default quota) in ${p.files} files, ${p.apiKeys} of them with an API key, stages on the seeded weather-api, created with \`upg apply --auto-approve\` (${p.apply.ms} ms). Sandbox time scale ${p.timeScale} with throttling ${p.sandboxThrottling ? "on" : "off"}; upg pacing set to AWS's limits scaled the same way (1000 req/s, burst 4000, UpdateUsagePlan every 200 ms). Each timed \`upg plan --detailed-exitcode\` exits 0 (nothing to change): \`${p.summary}\``,
+      "",
+      ...mdTable(
+        ["", "calls", "by operation"],
+        [
+          ["API Gateway, one `upg plan`", p.calls.apiGateway.total, ops(p.calls.apiGateway)],
+          ["DynamoDB, one `upg plan`", p.calls.dynamodb.total, ops(p.calls.dynamodb)],
+          [
+            "API Gateway, the `upg apply` creating them",
+            p.apply.calls.apiGateway.total,
+            ops(p.apply.calls.apiGateway),
+          ],
+          [
+            "DynamoDB, the `upg apply` creating them",
+            p.apply.calls.dynamodb.total,
+            ops(p.apply.calls.dynamodb),
+          ],
+        ],
+      ),
+      "",
+      `At AWS's real account-wide default (10 requests/s, burst 40), ${p.calls.apiGateway.total} API Gateway reads take at least ${p.awsDefaultRateFloorS} s; the sandbox run above is scaled 100x faster.`,
+    );
+  }
+  blank();
+  return L.join("\n");
+}
+
+function printTable(results) {
+  const { parts, targets } = results;
+  log("");
+  const rows = [["benchmark", "runs", "min ms", "median ms", "max ms"]];
+  if (parts.validate)
+    rows.push([
+      `validate (${parts.validate.files} files)`,
+      parts.validate.runs,
+      parts.validate.minMs,
+      parts.validate.medianMs,
+      parts.validate.maxMs,
+    ]);
+  if (parts.help)
+    rows.push(["--help", parts.help.runs, parts.help.minMs, parts.help.medianMs, parts.help.maxMs]);
+  if (parts.plan)
+    rows.push([
+      `plan (${parts.plan.plans} plans)`,
+      parts.plan.runs,
+      parts.plan.minMs,
+      parts.plan.medianMs,
+      parts.plan.maxMs,
+    ]);
+  if (rows.length > 1) {
+    const w = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+    for (const r of rows)
+      log(r.map((x, c) => (c === 0 ? String(x).padEnd(w[c]) : String(x).padStart(w[c]))).join("  "));
+    log("");
+  }
+  if (parts.memory) {
+    const m = parts.memory;
+    log(
+      `memory: ${m.plans} plans + ${m.keys} keys: RSS ${m.rssMB} MB (baseline ${m.baselineRssMB}, peak ${m.peakRssMB}), heap ${m.heapUsedMB} MB`,
+    );
+  }
+  if (parts.plan) {
+    const p = parts.plan;
+    log(`plan: API Gateway calls ${p.calls.apiGateway.total} ${JSON.stringify(p.calls.apiGateway)}`);
+    log(`plan: DynamoDB calls ${p.calls.dynamodb.total} ${JSON.stringify(p.calls.dynamodb)}`);
+  }
+  for (const [name, part] of [
+    ["help", parts.help],
+    ["validate", parts.validate],
+  ]) {
+    if (part)
+      log(
+        `${name}: ${part.modules.modules} modules; packages: ${Object.keys(part.modules.packages).join(", ")}`,
+      );
+  }
+  log("");
+  for (const t of targets) log(`${t.pass ? "PASS" : "FAIL"}  ${t.target}  — ${t.measured}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main() {
+  const { parts: wanted, runs } = parseArgs(process.argv.slice(2));
+  const parts = {};
+  const began = Date.now();
+  if (wanted.includes("validate")) {
+    log("validate: generating plan files…");
+    parts.validate = benchValidate(runs ?? 5);
+  }
+  if (wanted.includes("help")) {
+    log("help: timing upg --help…");
+    parts.help = benchHelp(runs ?? 10);
+  }
+  if (wanted.includes("memory")) {
+    log(`memory: ${MEMORY_COUNT} plans + ${MEMORY_COUNT} keys in a child process…`);
+    parts.memory = benchMemory();
+  }
+  if (wanted.includes("plan")) {
+    log("plan: starting the sandbox…");
+    parts.plan = await benchPlan(runs ?? 5);
+  }
+  const cpus = os.cpus();
+  const results = {
+    date: new Date().toISOString(),
+    durationS: Math.round((Date.now() - began) / 100) / 10,
+    env: {
+      node: process.version,
+      platform: os.platform(),
+      arch: os.arch(),
+      cpuModel: cpus[0]?.model ?? "unknown",
+      cpus: cpus.length,
+      memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    },
+    partsRun: wanted,
+    partsSkipped: PARTS.filter((p) => !wanted.includes(p)),
+    targets: verdicts(parts),
+    parts,
+  };
+  writeFileSync(join(BENCH, "results.json"), `${toJson(results)}\n`);
+  writeFileSync(join(BENCH, "RESULTS.md"), renderMarkdown(results));
+  printTable(results);
+  log(`\nWrote bench/results.json and bench/RESULTS.md (${results.durationS} s).`);
+  return results.targets.every((t) => t.pass) ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
