@@ -20,6 +20,8 @@ export interface ApplyDeps {
   ownershipTagKey: string;
   /** Called before and after each change (spinners live in the CLI). */
   onProgress?: (event: { change: Change; phase: "start" | "done"; result?: ChangeResult }) => void;
+  /** Runs before each change (the CLI renews the apply lock); when it throws, the rest is not run. */
+  beforeChange?: () => Promise<void>;
 }
 
 interface RunState {
@@ -27,8 +29,8 @@ interface RunState {
   ids: Map<string, string | undefined>;
   /** Keys attached per plan_id, as they are after the changes run so far. */
   keys: Map<string, Set<string>>;
-  /** plan_ids whose plan-level change failed: their key changes are skipped. */
-  failedPlans: Set<string>;
+  /** plan_ids whose plan-level change failed, and which change it was. */
+  planFailures: Map<string, Change["action"]>;
   /** Keys whose detach failed: attaching them elsewhere would conflict on a shared stage. */
   stuckKeys: Set<string>;
   recreatedFrom: Map<string, string>;
@@ -82,8 +84,7 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
 
 async function runKeyChange(c: Change, deps: ApplyDeps, st: RunState): Promise<"ok" | "skipped"> {
   const id = st.ids.get(c.planId) ?? c.apiGatewayId;
-  if (!id || st.failedPlans.has(c.planId) || (c.action === "attach" && st.stuckKeys.has(c.keyId!)))
-    return "skipped";
+  if (!id || (c.action === "attach" && st.stuckKeys.has(c.keyId!))) return "skipped";
   if (c.action === "attach") await deps.live.attachKey(id, c.keyId!);
   else await deps.live.detachKey(id, c.keyId!);
   const keys = st.keys.get(c.planId) ?? new Set();
@@ -138,10 +139,36 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
         : {}),
     };
   } catch (err) {
-    if (c.resource === "plan") st.failedPlans.add(c.planId);
+    if (c.resource === "plan") st.planFailures.set(c.planId, c.action);
     if (c.resource === "key" && c.action === "detach") st.stuckKeys.add(c.keyId!);
     return { ...base, outcome: "failed", error: errorMessage(err) };
   }
+}
+
+/**
+ * The keys the record should hold: what is attached now, plus attaches that did not happen (returned as
+ * pending too), minus detaches that did not happen. A failed restore of an observed key must not make
+ * upg forget it.
+ */
+function intendedKeys(
+  planId: string,
+  plan: Plan,
+  st: RunState,
+  results: readonly ChangeResult[],
+): { keys: string[]; pending: string[] } {
+  const keys = new Set(st.keys.get(planId) ?? []);
+  const pending: string[] = [];
+  for (const c of plan.changes) {
+    if (c.planId !== planId || c.resource !== "key" || !c.keyId) continue;
+    if (results.find((r) => r.changeId === c.id)?.outcome === "ok") continue;
+    if (c.action === "attach") {
+      keys.add(c.keyId);
+      pending.push(c.keyId);
+    } else {
+      keys.delete(c.keyId);
+    }
+  }
+  return { keys: [...keys], pending };
 }
 
 async function writeRecord(
@@ -149,24 +176,44 @@ async function writeRecord(
   plan: Plan,
   deps: ApplyDeps,
   st: RunState,
+  results: readonly ChangeResult[],
   prev: MasterRecord | undefined,
-): Promise<ChangeResult> {
+): Promise<ChangeResult | undefined> {
   const base = { changeId: `record:${planId}`, action: "sync" as const, resource: "record" as const, planId };
+  const failed = st.planFailures.get(planId);
+  // A plan that could not be created or deleted keeps its record as it was; a failed update keeps the
+  // record's settings (API Gateway still has the old ones) but records the key changes that ran.
+  if (failed && failed !== "update") return undefined;
+  if (failed === "update" && !prev) return undefined;
   const desired: DesiredPlan | undefined = plan.desired.find((d) => d.planId === planId);
   const sync = plan.changes.find((c) => c.planId === planId && c.action === "sync");
   const id = st.ids.get(planId);
-  const keys = sync?.keys ?? [...(st.keys.get(planId) ?? [])];
+  const intended = intendedKeys(planId, plan, st, results);
+  const keys = sync?.keys ?? intended.keys;
+  // Declared keys need no memory of failed attaches: the plan file asks for them again.
+  const pendingKeys = desired?.keys ? [] : intended.pending;
   const from = st.recreatedFrom.get(planId);
-  const rec = nextRecord({
-    planId,
-    ...(desired ? { desired } : {}),
-    ...(prev ? { prev } : {}),
-    ...(id ? { apiGatewayId: id } : {}),
-    keys,
-    now: deps.clock().toISOString(),
-    actor: deps.actor,
-    ...(from ? { recreatedFrom: from } : {}),
-  });
+  const now = deps.clock().toISOString();
+  const rec =
+    failed === "update" && prev
+      ? {
+          ...prev,
+          keys: [...keys].sort(),
+          ...(pendingKeys.length > 0 ? { pending_keys: pendingKeys.sort() } : {}),
+          updated_at: now,
+          updated_by: deps.actor,
+        }
+      : nextRecord({
+          planId,
+          ...(desired ? { desired } : {}),
+          ...(prev ? { prev } : {}),
+          ...(id ? { apiGatewayId: id } : {}),
+          keys,
+          pendingKeys,
+          now,
+          actor: deps.actor,
+          ...(from ? { recreatedFrom: from } : {}),
+        });
   try {
     await deps.store.putRecord(rec, plan.fingerprint.records[planId] ?? 0);
     return { ...base, outcome: "ok", ...(id ? { apiGatewayId: id } : {}) };
@@ -186,17 +233,30 @@ export async function applyPlan(
   const st: RunState = {
     ids: new Map(),
     keys: new Map(),
-    failedPlans: new Set(),
+    planFailures: new Map(),
     stuckKeys: new Set(),
     recreatedFrom: new Map(),
   };
   for (const c of plan.changes) {
-    if (!st.ids.has(c.planId))
-      st.ids.set(c.planId, c.apiGatewayId ?? recordById.get(c.planId)?.api_gateway_id);
+    // Only the live id the plan saw counts; a record's id may point at a plan that is gone.
+    if (!st.ids.has(c.planId)) st.ids.set(c.planId, c.apiGatewayId);
     if (!st.keys.has(c.planId)) st.keys.set(c.planId, new Set(plan.live_keys[c.planId] ?? []));
   }
   const results: ChangeResult[] = [];
+  let stopped: string | undefined;
   for (const c of plan.changes) {
+    if (!stopped && deps.beforeChange) {
+      try {
+        await deps.beforeChange();
+      } catch (err) {
+        stopped = errorMessage(err);
+      }
+    }
+    if (stopped) {
+      const base = { changeId: c.id, action: c.action, resource: c.resource, planId: c.planId };
+      results.push({ ...base, outcome: "skipped", error: `not run: ${stopped}` });
+      continue;
+    }
     deps.onProgress?.({ change: c, phase: "start" });
     const ran = await runChange(c, deps, st);
     const r = ran.outcome !== "skipped" && c.resource !== "record" ? await audit(deps, c, ran) : ran;
@@ -204,8 +264,15 @@ export async function applyPlan(
     deps.onProgress?.({ change: c, phase: "done", result: r });
   }
   for (const planId of [...new Set(plan.changes.map((c) => c.planId))]) {
-    if (st.failedPlans.has(planId)) continue;
-    const written = await writeRecord(planId, plan, deps, st, recordById.get(planId));
+    if (
+      plan.changes.every(
+        (c) => c.planId !== planId || results.find((r) => r.changeId === c.id)?.outcome === "skipped",
+      )
+    ) {
+      continue; // nothing of this plan ran
+    }
+    const written = await writeRecord(planId, plan, deps, st, results, recordById.get(planId));
+    if (!written) continue;
     const sync = plan.changes.find((c) => c.planId === planId && c.action === "sync");
     if (sync) {
       const r = await audit(deps, sync, written);

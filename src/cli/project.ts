@@ -49,7 +49,29 @@ export function loadProject(g: GlobalOptions, paths: readonly string[] | undefin
     }
     io.stderr.write(text);
   }
+  if (res.plans.length === 0) {
+    throw new UserError(
+      `No plans found in ${(paths && paths.length > 0 ? paths : [DEFAULT_PLANS_DIR]).join(", ")}.`,
+      {
+        hint: "Add plan files (see plans/ in the upg repository for examples), or point --plans at them.",
+      },
+    );
+  }
   return { config, specs: res.plans, region };
+}
+
+/**
+ * The plan_ids a command acts on: --target when given; when --plans names only some plan files, just
+ * the plans in them (never treat plans in other files as removed); otherwise everything.
+ */
+export function scopeTargets(
+  project: Project,
+  targets: readonly string[],
+  plans: readonly string[] | undefined,
+): string[] {
+  if (targets.length > 0) return [...targets];
+  if (plans && plans.length > 0) return project.specs.map((s) => s.planId);
+  return [];
 }
 
 /** "90s", "5m", "1h" or a number of seconds → milliseconds. */

@@ -10,7 +10,7 @@ import { renderApplyHuman, renderPlanHuman, renderPlanJson, renderPlanMarkdown }
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadProject, type Project, parseDuration } from "./project.js";
+import { loadProject, type Project, parseDuration, scopeTargets } from "./project.js";
 import { startSpinner } from "./spinner.js";
 
 export interface PlanCommandOptions {
@@ -50,9 +50,10 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   const format = parseFormat(opts.output, ["human", "json", "markdown"]);
   const project = loadProject(opts.global, opts.plans, io);
   checkTargets(project, opts.targets);
+  const targets = scopeTargets(project, opts.targets, opts.plans);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
-    const { plan } = await snapshot(project, opts.targets, deps, io);
+    const { plan } = await snapshot(project, targets, deps, io);
     if (opts.out) writeFileSync(opts.out, renderPlanJson(plan));
     if (format === "json") io.stdout.write(renderPlanJson(plan));
     else if (format === "markdown") io.stdout.write(renderPlanMarkdown(plan));
@@ -135,6 +136,7 @@ async function execute(
       actor,
       runId: deps.runId,
       ownershipTagKey: project.config.ownership_tag_key,
+      beforeChange: () => deps.store.renewLock(deps.runId, project.config.lock.ttl_seconds),
       onProgress: (e) => {
         if (e.phase === "start")
           spin.text(
@@ -155,8 +157,8 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
   const format = parseFormat(opts.output, ["human", "json"]);
   const saved = opts.planFile ? readSavedPlan(opts.planFile) : undefined;
   const project = loadProject(opts.global, opts.plans, io);
-  const targets = saved ? saved.targets : opts.targets;
-  checkTargets(project, targets);
+  checkTargets(project, saved ? saved.targets : opts.targets);
+  const targets = saved ? saved.targets : scopeTargets(project, opts.targets, opts.plans);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const owner = await deps.live.callerIdentity();

@@ -62,15 +62,22 @@ function keyChange(
   };
 }
 
+/**
+ * The keys a Deprecated plan may keep: those it had when it was deprecated. While the record is not
+ * Deprecated yet (this apply deprecates it), every key attached now is one of them.
+ */
+function keysAtDeprecation(s: Subject): readonly string[] | undefined {
+  if (s.d?.lifecycleState !== "Deprecated") return undefined;
+  return s.r?.lifecycle_state === "Deprecated" ? s.r.keys : (s.l?.keys ?? s.r?.keys ?? []);
+}
+
 /** The keys the record should hold after apply. */
 function expectedKeys(s: Subject): string[] {
   if (s.d?.lifecycleState === "Archived") return [];
   if (s.d?.keys) return s.d.keys;
   if (s.l) {
-    // Observed keys; a deprecated plan keeps only the keys it had when it was deprecated.
-    return s.d?.lifecycleState === "Deprecated" && s.r
-      ? s.l.keys.filter((k) => s.r!.keys.includes(k))
-      : s.l.keys;
+    const allowed = keysAtDeprecation(s);
+    return allowed ? s.l.keys.filter((k) => allowed.includes(k)) : s.l.keys;
   }
   return s.r?.keys ?? [];
 }
@@ -83,6 +90,7 @@ function recordIsCurrent(s: Subject): boolean {
     sameValue(recordSettings(r), d.settings) &&
     sameValue(r.keys, expectedKeys(s)) &&
     r.keys_declared === (d.keys !== undefined) &&
+    (r.pending_keys ?? []).length === 0 &&
     r.api_gateway_id === wantId &&
     r.lifecycle_state === d.lifecycleState &&
     r.tier === d.tier &&
@@ -98,8 +106,11 @@ function detectDrift(ctx: PlanContext, s: Subject, subject: ViolationSubject): v
     return;
   }
   if (!l) {
-    if (r.api_gateway_id)
+    // Archiving a plan that is already gone is what the user asked for, not drift.
+    const beingArchived = s.d?.lifecycleState === "Archived";
+    if (r.api_gateway_id && !beingArchived) {
       ctx.violations.push(violation(subject, "plan_deleted", "CRITICAL", "present", "deleted"));
+    }
     return;
   }
   ctx.violations.push(...fieldViolations(subject, compareSettings(recordSettings(r), l.settings)));
@@ -159,10 +170,10 @@ function updateReason(s: Subject, fields: readonly FieldChange[]): string {
 }
 
 function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): void {
-  const deprecated = d.lifecycleState === "Deprecated";
+  const allowed = keysAtDeprecation(s);
   if (d.keys) {
     for (const k of missingFrom(d.keys, l.keys)) {
-      if (deprecated && !(s.r?.keys ?? []).includes(k)) {
+      if (allowed && !allowed.includes(k)) {
         ctx.problems.push({
           code: "key_joins_deprecated",
           planId: s.planId,
@@ -177,10 +188,11 @@ function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): vo
       ctx.changes.push(keyChange(ctx, s, "detach", k, "not declared in the plan file"));
     return;
   }
-  if (deprecated && s.r) {
-    for (const k of missingFrom(l.keys, s.r.keys)) {
-      ctx.changes.push(keyChange(ctx, s, "detach", k, "joined a Deprecated plan; no new key may join"));
-    }
+  for (const k of missingFrom(l.keys, allowed ?? l.keys)) {
+    ctx.changes.push(keyChange(ctx, s, "detach", k, "joined a Deprecated plan; no new key may join"));
+  }
+  for (const k of missingFrom(s.r?.pending_keys ?? [], l.keys)) {
+    ctx.changes.push(keyChange(ctx, s, "attach", k, "restore: an earlier apply could not attach it"));
   }
 }
 
@@ -297,22 +309,26 @@ function keyStageConflicts(ctx: PlanContext, subjects: readonly Subject[], live:
       finalKeys.set(id, set);
     }
   }
-  const owner = new Map<string, string>();
-  for (const c of ctx.changes) {
-    if (c.resource !== "key" || c.action !== "attach" || !c.keyId) continue;
-    const id = ref(c.planId, byPlanId.get(c.planId)?.l?.id);
-    for (const st of finalStages.get(id) ?? []) {
-      for (const [otherId, keys] of finalKeys) {
-        if (otherId === id || !keys.has(c.keyId) || !(finalStages.get(otherId) ?? []).includes(st)) continue;
-        const tag = `${c.keyId}|${st}`;
-        if (owner.has(tag)) continue;
-        owner.set(tag, id);
-        const other = live.plans.find((p) => p.id === otherId);
-        ctx.problems.push({
-          code: "key_stage_conflict",
-          planId: c.planId,
-          message: `API key ${c.keyName ?? c.keyId} would be in ${c.planId} and in plan ${other?.ownerPlanId ?? otherId} (${other?.settings.name ?? otherId}), which both cover stage ${st}; AWS allows a key in one plan per stage. Remove it from one of them.`,
-        });
+  // Every key of every plan this plan changes (new keys, and old keys on newly added stages).
+  const reported = new Set<string>();
+  const changed = [...new Set(ctx.changes.filter((c) => c.action !== "delete").map((c) => c.planId))];
+  for (const planId of changed) {
+    const id = ref(planId, byPlanId.get(planId)?.l?.id);
+    for (const keyId of finalKeys.get(id) ?? []) {
+      for (const st of finalStages.get(id) ?? []) {
+        for (const [otherId, keys] of finalKeys) {
+          if (otherId === id || !keys.has(keyId) || !(finalStages.get(otherId) ?? []).includes(st)) continue;
+          const tag = [keyId, st, ...[id, otherId].sort()].join("|");
+          if (reported.has(tag)) continue;
+          reported.add(tag);
+          const other = live.plans.find((p) => p.id === otherId);
+          const otherName = other?.ownerPlanId ?? (otherId.startsWith("new:") ? otherId.slice(4) : otherId);
+          ctx.problems.push({
+            code: "key_stage_conflict",
+            planId,
+            message: `API key ${ctx.keyNames.get(keyId) ?? keyId} would be in ${planId} and in plan ${otherName}${other ? ` (${other.settings.name})` : ""}, which both cover stage ${st}; AWS allows a key in one plan per stage. Remove the key or the stage from one of them.`,
+          });
+        }
       }
     }
   }

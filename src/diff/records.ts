@@ -11,8 +11,10 @@ export interface NextRecordInput {
   prev?: MasterRecord;
   /** API Gateway id after apply; undefined when the plan was removed from API Gateway. */
   apiGatewayId?: string;
-  /** Keys attached after apply (declared, or observed). */
+  /** Keys attached after apply (declared, or observed), including pending ones. */
   keys: readonly string[];
+  /** Observed keys that should be attached but are not yet (a failed restore). */
+  pendingKeys?: readonly string[];
   now: string;
   actor: string;
   /** Set when this apply recreated a deleted plan: its previous id. */
@@ -75,6 +77,8 @@ export function nextRecord(input: NextRecordInput): MasterRecord {
     rec.lifecycle_state = "Archived";
   }
   rec.keys = sortedUnique(input.keys);
+  if (input.pendingKeys && input.pendingKeys.length > 0) rec.pending_keys = sortedUnique(input.pendingKeys);
+  else delete rec.pending_keys;
   const oldId = prev?.api_gateway_id;
   if (input.apiGatewayId) rec.api_gateway_id = input.apiGatewayId;
   else delete rec.api_gateway_id;
@@ -96,6 +100,10 @@ export function nextRecord(input: NextRecordInput): MasterRecord {
     rec.lineage.push({ api_gateway_id: oldId, deleted: true, deleted_at: now });
     rec.deleted = true;
     rec.deleted_at = now;
+  } else if (input.apiGatewayId) {
+    // Present in API Gateway (e.g. an archived plan made Active again): not deleted.
+    delete rec.deleted;
+    delete rec.deleted_at;
   }
   return rec;
 }

@@ -32,6 +32,14 @@ function resolveApiId(
   ref: StageRef,
   live: LiveState,
 ): { id?: string; error?: { code: PlanProblem["code"]; message: string } } {
+  if (ref.kind === "id" && ref.region && ref.region !== live.region) {
+    return {
+      error: {
+        code: "stage_wrong_region",
+        message: `Stage ARN is in ${ref.region}, but this run manages ${live.region}: run with --region ${ref.region}, or keep each region's plans apart (--plans).`,
+      },
+    };
+  }
   if (ref.kind === "id") return { id: ref.apiId };
   const matches = live.restApis.filter((a) => a.name === ref.apiName);
   if (matches.length === 1) return { id: matches[0]!.id };

@@ -98,15 +98,20 @@ function stageKeysOf(plan: UsagePlan): string[] {
 }
 
 /**
- * Detach the given stages in one UpdateUsagePlan, then delete. A 404 on the detach means the plan is gone
- * or the stage list was stale (the whole patch was then rejected): the plan is re-read and its actual
- * stages detached before the delete. NotFound on the delete means already gone.
+ * Detach the given stages in one UpdateUsagePlan, then delete. A 404 on the detach means the plan is gone,
+ * the stage list was stale, or a stage dangles (the whole patch was then rejected): the plan is re-read
+ * and its actual stages detached before the delete. NotFound on the delete means already gone.
  */
 export async function deletePlan(ctx: GatewayContext, id: string, stageKeys: string[]): Promise<void> {
   if (stageKeys.length > 0 && (await detachStages(ctx, id, stageKeys)) === GONE) {
     const actual = await currentStageKeys(ctx, id);
     if (actual === GONE) return;
-    if (actual.length > 0 && (await detachStages(ctx, id, actual)) === GONE) return;
+    // Only GetUsagePlan's 404 means the plan is gone. A 404 on the detach can also be one dangling
+    // stage (its API or stage deleted since): detach the stages one at a time, skipping those, and let
+    // DeleteUsagePlan report whatever is still attached.
+    if (actual.length > 0 && (await detachStages(ctx, id, actual)) === GONE) {
+      for (const key of actual) await detachStages(ctx, id, [key]);
+    }
   }
   await callOrNotFound(
     ctx,

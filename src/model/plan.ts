@@ -90,6 +90,7 @@ export interface Violation {
 export interface PlanProblem {
   code:
     | "stage_missing"
+    | "stage_wrong_region"
     | "api_name_unknown"
     | "api_name_ambiguous"
     | "key_unknown"

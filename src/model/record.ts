@@ -36,6 +36,8 @@ export interface MasterRecord {
   keys: string[];
   /** True when the plan file declares its keys (the exact set); false when keys are observed. */
   keys_declared: boolean;
+  /** Observed keys an apply could not re-attach (e.g. after a recreate); the next apply retries them. */
+  pending_keys?: string[];
   /** Current API Gateway id; absent for an Archived plan. */
   api_gateway_id?: string;
   created_at: string;

@@ -3,7 +3,7 @@
 
 import { appendAudit, listAudit, verifyAudit } from "./audit.js";
 import { createContext } from "./client.js";
-import { acquireLock, forceUnlock, getLock, releaseLock } from "./lock.js";
+import { acquireLock, forceUnlock, getLock, releaseLock, renewLock } from "./lock.js";
 import { getRecord, listRecords, putRecord } from "./records.js";
 import { checkTables, initTables } from "./tables.js";
 import type { Store, StoreOptions } from "./types.js";
@@ -27,6 +27,7 @@ export function createStore(opts: StoreOptions): Store {
     verifyAudit: () => verifyAudit(ctx),
     acquireLock: (req) => acquireLock(ctx, req),
     releaseLock: (runId) => releaseLock(ctx, runId),
+    renewLock: (runId, ttlSeconds) => renewLock(ctx, runId, ttlSeconds),
     getLock: () => getLock(ctx),
     forceUnlock: (reason, by) => forceUnlock(ctx, reason, by),
     destroy: () => ctx.client.destroy(),

@@ -3,8 +3,8 @@
 
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { LockHeldError } from "../errors.js";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { LockHeldError, UserError } from "../errors.js";
 import type { LockRecord } from "../model/record.js";
 import { appendAudit } from "./audit.js";
 import { attempt, conditionalWrite, type StoreContext } from "./client.js";
@@ -58,6 +58,35 @@ export async function acquireLock(ctx: StoreContext, req: LockRequest): Promise<
     if (remaining <= 0)
       throw new LockHeldError(holder.owner, holder.acquired_at, holder.expires_at, holder.reason);
     await sleep(Math.min(LOCK_POLL_MS, remaining));
+  }
+}
+
+/**
+ * Push the expiry of our own lock forward (conditional on run_id). A long apply calls this before each
+ * change, so the lock cannot lapse under it; when another run has taken it over, the caller must stop.
+ */
+export async function renewLock(
+  ctx: StoreContext,
+  runId: string,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<void> {
+  const table = ctx.tables.metadata;
+  const update = new UpdateCommand({
+    TableName: table,
+    Key: { plan_id: LOCK_ITEM_KEY },
+    UpdateExpression: "SET expires_at = :exp",
+    ConditionExpression: "run_id = :r",
+    ExpressionAttributeValues: { ":r": runId, ":exp": now + ttlSeconds * 1000 },
+  });
+  const renewed = await conditionalWrite(ctx, "UpdateItem", table, () => ctx.doc.send(update));
+  if (!renewed) {
+    throw new UserError(
+      "This run no longer holds the apply lock (it expired and another run took it, or `upg unlock` removed it).",
+      {
+        hint: "Stopped before the next change. Run `upg plan` to see the current state, then apply again.",
+      },
+    );
   }
 }
 

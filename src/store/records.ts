@@ -13,13 +13,31 @@ function byPlanId(a: MasterRecord, b: MasterRecord): number {
   return a.plan_id < b.plan_id ? -1 : 1;
 }
 
+/**
+ * Items written by other tools (the original system's schema) may lack upg's fields: fill them so the
+ * planner never meets an undefined list, and treat a missing version as 0.
+ */
+export function normaliseRecord(item: Record<string, unknown>): MasterRecord {
+  const r = item as unknown as MasterRecord;
+  return {
+    ...r,
+    name: typeof r.name === "string" ? r.name : r.plan_id,
+    lifecycle_state: r.lifecycle_state ?? "Active",
+    stages: Array.isArray(r.stages) ? r.stages : [],
+    keys: Array.isArray(r.keys) ? r.keys : [],
+    keys_declared: r.keys_declared === true,
+    lineage: Array.isArray(r.lineage) ? r.lineage : [],
+    version: typeof r.version === "number" ? r.version : 0,
+  };
+}
+
 export async function listRecords(ctx: StoreContext): Promise<MasterRecord[]> {
   const table = ctx.tables.metadata;
   const records: MasterRecord[] = [];
   await attempt(ctx, "Scan", table, async () => {
     for await (const page of paginateScan({ client: ctx.doc }, { TableName: table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
-        if (item.plan_id !== LOCK_ITEM_KEY) records.push(item as MasterRecord);
+        if (item.plan_id !== LOCK_ITEM_KEY) records.push(normaliseRecord(item));
       }
     }
   });
@@ -32,12 +50,16 @@ export async function getRecord(ctx: StoreContext, planId: string): Promise<Mast
   const out = await attempt(ctx, "GetItem", table, () =>
     ctx.doc.send(new GetCommand({ TableName: table, Key: { plan_id: planId }, ConsistentRead: true })),
   );
-  return out.Item as MasterRecord | undefined;
+  return out.Item ? normaliseRecord(out.Item) : undefined;
 }
 
 function versionCondition(expectedVersion: number) {
   if (expectedVersion === 0) {
-    return { ConditionExpression: "attribute_not_exists(plan_id)" };
+    // New, or an item another tool wrote without a version.
+    return {
+      ConditionExpression: "attribute_not_exists(plan_id) OR attribute_not_exists(#v)",
+      ExpressionAttributeNames: { "#v": "version" },
+    };
   }
   return {
     ConditionExpression: "#v = :expected",

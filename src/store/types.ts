@@ -72,6 +72,8 @@ export interface Store {
   verifyAudit(): Promise<AuditVerification>;
   /** Throws LockHeldError when held and not expired (after polling up to waitMs). */
   acquireLock(req: LockRequest): Promise<LockRecord>;
+  /** Extend our own lock (conditional on run_id); throws UserError when this run no longer holds it. */
+  renewLock(runId: string, ttlSeconds: number): Promise<void>;
   /** Conditional on run_id; silently ok when the lock is gone (or was taken over by another run). */
   releaseLock(runId: string): Promise<void>;
   getLock(): Promise<LockRecord | undefined>;

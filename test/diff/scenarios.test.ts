@@ -8,7 +8,7 @@ import { resolveDesired } from "../../src/diff/resolve.js";
 import type { Change, Violation } from "../../src/model/plan.js";
 import type { MasterRecord } from "../../src/model/record.js";
 import type { LiveState } from "../../src/model/state.js";
-import { DEFAULT_CONFIG } from "../../src/spec/config.js";
+import { configFromDoc } from "../../src/spec/config.js";
 import { hasErrors } from "../../src/spec/diagnostics.js";
 import { loadSpecs } from "../../src/spec/load.js";
 import { NOW, OWNER_TAG } from "../helpers/builders.js";
@@ -51,7 +51,8 @@ describe("diff scenarios", () => {
   for (const name of scenarios) {
     it(name, () => {
       const dir = join(ROOT, name);
-      const specs = loadSpecs([join(dir, "desired.yaml")], DEFAULT_CONFIG);
+      const config = configFromDoc(readYaml(dir, "config.yaml", {}));
+      const specs = loadSpecs([join(dir, "desired.yaml")], config);
       expect(hasErrors(specs.diagnostics), JSON.stringify(specs.diagnostics)).toBe(false);
       const live = readYaml<LiveState>(dir, "live.yaml", {} as LiveState);
       const records = readYaml<MasterRecord[]>(dir, "records.yaml", []);
