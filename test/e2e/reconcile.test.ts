@@ -41,6 +41,10 @@ stages: [{ api_name: weather-api, stage: dev }]
 async function applied(p: Awaited<ReturnType<E2E["project"]>>) {
   const init = await p.upg(["init"]);
   expect(init.code, init.stderr).toBe(0);
+  expect(init.stdout).toContain(`Created table ${p.tables.metadata}.`);
+  const again = await p.upg(["init"]);
+  expect(again.stdout).toContain(`Table ${p.tables.metadata} already existed.`);
+  expect(again.stdout).toContain("point in time recovery not supported by this backend");
   const r = await p.upg(["apply", "--auto-approve"]);
   expect(r.code, r.stderr + r.stdout).toBe(0);
   return r;
