@@ -22,7 +22,7 @@ Environment:
   AWS_ENDPOINT_URL_DYNAMODB            point upg at another DynamoDB endpoint
   NO_COLOR                             disable colours
 
-Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (plan --detailed-exitcode) or drift found.`;
+Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (plan --detailed-exitcode).`;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command()

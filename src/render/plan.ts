@@ -138,7 +138,12 @@ export function renderPlanHuman(plan: Plan, style: Style = PLAIN): string {
   const out: string[] = [];
   if (plan.changes.length > 0) {
     out.push("upg will perform the following actions:", "");
-    for (const c of plan.changes) out.push(...changeBlock(c, style), "");
+    plan.changes.forEach((c, i) => {
+      out.push(...changeBlock(c, style));
+      // One line per key or record change, grouped; a blank line after each plan block.
+      const next = plan.changes[i + 1];
+      if (c.resource === "plan" || !next || next.resource === "plan") out.push("");
+    });
   }
   if (plan.violations.length > 0) {
     out.push(style.bold("Changed outside upg (drift):"));

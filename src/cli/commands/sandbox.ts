@@ -148,6 +148,7 @@ function waitForSignal(): Promise<void> {
 export function registerSandboxCommand(program: Command): void {
   program
     .command("sandbox")
+    .summary("Run a local API Gateway + DynamoDB to try upg on (no AWS account needed).")
     .description(
       "Run a local AWS sandbox on loopback: an API Gateway control-plane emulator (usage plans, API keys, " +
         "usage, stages, tags; AWS rate limits and error codes) and DynamoDB (dynalite). Seeds a sample " +
