@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // The default console report, plus a JSON summary that .ci/run turns into one closing line.
+    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
   },
 });
