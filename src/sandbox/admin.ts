@@ -35,7 +35,11 @@ const faultSchema = z.strictObject({
     .strictObject({
       operation: z.string().min(1),
       status: z.number().int().min(400).max(599),
-      code: z.string().min(1).optional(),
+      // Sent as a header value: letters, digits and the separators AWS error codes use.
+      code: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_.:#-]{0,127}$/)
+        .optional(),
       count: positiveInt,
     })
     .nullable()

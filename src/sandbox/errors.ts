@@ -9,6 +9,8 @@ const STATUS_BY_CODE = {
    * (not NotFoundException) so that a reconciler never mistakes a typo'd route for "resource already gone".
    */
   UnknownOperationException: 404,
+  /** A request signed for another region (AWS: "Credential should be scoped to a valid region"). */
+  InvalidSignatureException: 403,
   ConflictException: 409,
   /** [U] Bodies over the size limit: 413 with this code (the SDK surfaces it as a generic service error). */
   RequestEntityTooLargeException: 413,

@@ -2,8 +2,8 @@
  * The local AWS sandbox: an API Gateway v1 control-plane emulator speaking the real REST-JSON wire protocol,
  * plus dynalite (DynamoDB) in the same process.
  *
- * Not emulated on purpose: SigV4 checks (any credentials are accepted; the region is the sandbox's, whatever the
- * signature scope says) and persistence of API Gateway state (only dynalite persists, with `dataDir`).
+ * Not emulated on purpose: SigV4 checks (any credentials are accepted; only a signature scoped to another region
+ * is refused, 403 InvalidSignatureException) and persistence of API Gateway state (only dynalite persists, with `dataDir`).
  */
 
 import type { Server } from "node:http";

@@ -86,6 +86,22 @@ function context(
   };
 }
 
+const SCOPE_RE = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/apigateway\/aws4_request/;
+
+/**
+ * The sandbox is one region. Signatures are not verified, but a request signed for another region is refused
+ * as AWS refuses it, so a tool mixing regions cannot see one region's plans from another.
+ */
+function checkRegion(req: IncomingMessage, region: string): void {
+  const scope = SCOPE_RE.exec(req.headers.authorization ?? "")?.[1];
+  if (scope !== undefined && scope !== region) {
+    fail(
+      "InvalidSignatureException",
+      `Credential should be scoped to a valid region, not '${scope}'. This sandbox serves ${region}.`,
+    );
+  }
+}
+
 /** Counters → drop → latency → throttle → injected error → handler. Undefined means "connection dropped". */
 async function serveApi(
   deps: ServerDeps,
@@ -97,6 +113,7 @@ async function serveApi(
   const match = deps.router.match(req.method ?? "", rawPath, query);
   deps.counters.record(match?.route.op);
   if (!match) return fail("UnknownOperationException", `Unknown operation: ${req.method} ${rawPath}`);
+  checkRegion(req, deps.state.config.region);
   if (deps.faults.shouldDrop()) {
     req.socket.destroy();
     return undefined;
@@ -143,7 +160,8 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 
 export function createApiServer(deps: ServerDeps): Server {
   const server = createServer((req, res) => {
-    void handle(deps, req, res);
+    // Whatever escapes (e.g. a header the socket refuses), the server keeps serving.
+    handle(deps, req, res).catch(() => res.destroy());
   });
   server.on("clientError", onClientError);
   return server;

@@ -100,8 +100,35 @@ function checkPolicy(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
   }
 }
 
+/**
+ * Both members of a throttle, or neither. AWS keeps a throttle as a pair, and what it answers for a member
+ * that was never set is not documented: declaring both keeps plan and live comparable, with no drift that
+ * is only an artefact of a missing member.
+ */
+function checkThrottlePair(
+  path: PropertyKey[],
+  t: { rate_limit?: number; burst_limit?: number },
+  report: Report,
+): void {
+  if ((t.rate_limit === undefined) === (t.burst_limit === undefined)) return;
+  const missing = t.rate_limit === undefined ? "rate_limit" : "burst_limit";
+  const given = missing === "rate_limit" ? "burst_limit" : "rate_limit";
+  report(
+    [...path, given],
+    "throttle_incomplete",
+    `${given} needs ${missing}: a throttle has both a steady rate and a burst.`,
+    `Add ${missing} (commonly burst_limit = 2 x rate_limit).`,
+  );
+}
+
 function checkThrottles(p: LoadedPlan, report: Report): void {
   const r = p.raw;
+  checkThrottlePair([], r, report);
+  (r.stages ?? []).forEach((s, i) => {
+    if (typeof s === "string") return;
+    for (const [k, t] of Object.entries(s.method_throttles ?? {}))
+      checkThrottlePair(["stages", i, "method_throttles", k], t, report);
+  });
   if (r.rate_limit !== undefined && r.burst_limit !== undefined && r.burst_limit < r.rate_limit) {
     report(
       ["burst_limit"],

@@ -403,7 +403,7 @@ describe("stages", () => {
     );
   });
 
-  it("a deleted stage stays in plans as a dangling entry that can still be removed", async () => {
+  it("a deleted stage stays in plans as a dangling entry that cannot be removed (404), so the plan cannot be deleted", async () => {
     const api = await createApiWithStages(t.client, ["gone"]);
     const plan = await t.client.send(
       new CreateUsagePlanCommand({ name: "dangling", apiStages: [{ apiId: api.apiId, stage: "gone" }] }),
@@ -411,14 +411,21 @@ describe("stages", () => {
     await t.client.send(new DeleteStageCommand({ restApiId: api.apiId, stageName: "gone" }));
     const still = await t.client.send(new GetUsagePlanCommand({ usagePlanId: plan.id }));
     expect(still.apiStages).toEqual([{ apiId: api.apiId, stage: "gone" }]);
-    await t.client.send(
-      new UpdateUsagePlanCommand({
-        usagePlanId: plan.id,
-        patchOperations: [{ op: "remove", path: "/apiStages", value: `${api.apiId}:gone` }],
-      }),
+    await expectApiError(
+      t.client.send(
+        new UpdateUsagePlanCommand({
+          usagePlanId: plan.id,
+          patchOperations: [{ op: "remove", path: "/apiStages", value: `${api.apiId}:gone` }],
+        }),
+      ),
+      404,
+      "NotFoundException",
+      `Invalid API Stage {api: ${api.apiId}, stage: gone} specified for usageplan ${plan.id}`,
     );
-    expect(
-      (await t.client.send(new DeleteUsagePlanCommand({ usagePlanId: plan.id }))).$metadata.httpStatusCode,
-    ).toBe(202);
+    await expectApiError(
+      t.client.send(new DeleteUsagePlanCommand({ usagePlanId: plan.id })),
+      400,
+      "BadRequestException",
+    );
   });
 });

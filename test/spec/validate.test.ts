@@ -73,12 +73,12 @@ tags: { team: x }
   });
 
   it("keeps absent fields absent (never 0) and fractional rates", () => {
-    const r = validate({ "a.yaml": "plan_id: p\nname: P\nrate_limit: 0.5\nstages: [a:b]\n" });
+    const r = validate({ "a.yaml": "plan_id: p\nname: P\nrate_limit: 0.5\nburst_limit: 1\nstages: [a:b]\n" });
     expect(r.diagnostics).toEqual([]);
     const p = r.plans[0]!;
     expect(p.rateLimit).toBe(0.5);
-    expect("burstLimit" in p).toBe(false);
     expect("quotaLimit" in p).toBe(false);
+    expect("quotaPeriod" in p).toBe(false);
     expect(p.keys).toBeUndefined();
   });
 
@@ -102,7 +102,7 @@ stages:
   - arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod
   - a1b2c3d4e5:dev
   - { api_name: weather-api, stage: test }
-  - { api_id: zz99, stage: v2, method_throttles: { "/pets/GET": { rate_limit: 2.5, burst_limit: 5 }, "//GET": { rate_limit: 1 } } }
+  - { api_id: zz99, stage: v2, method_throttles: { "/pets/GET": { rate_limit: 2.5, burst_limit: 5 }, "//GET": { rate_limit: 1, burst_limit: 2 } } }
 `,
     });
     expect(r.diagnostics).toEqual([]);
@@ -115,7 +115,7 @@ stages:
     ]);
     expect(r.plans[0]!.stages[3]!.methodThrottles).toEqual({
       "/pets/GET": { rateLimit: 2.5, burstLimit: 5 },
-      "//GET": { rateLimit: 1 },
+      "//GET": { rateLimit: 1, burstLimit: 2 },
     });
   });
 
@@ -145,13 +145,13 @@ stages:
 
   it("method throttle keys must look like /path/METHOD", () => {
     const bad = validate({
-      "a.yaml": `plan_id: p\nname: P\nstages:\n  - { api_id: a, stage: s, method_throttles: { "/GET": { rate_limit: 1 }, "/pets/FETCH": { rate_limit: 1 } } }\n`,
+      "a.yaml": `plan_id: p\nname: P\nstages:\n  - { api_id: a, stage: s, method_throttles: { "/GET": { rate_limit: 1, burst_limit: 1 }, "/pets/FETCH": { rate_limit: 1, burst_limit: 1 } } }\n`,
     });
     const errs = errors(bad.diagnostics);
     expect(errs.map((e) => e.code)).toEqual(["invalid_method_key", "invalid_method_key"]);
     expect(errs[0]!.message).toContain("//GET");
     const good = validate({
-      "a.yaml": `plan_id: p\nname: P\nstages:\n  - { api_id: a, stage: s, method_throttles: { "/pets/{id}/DELETE": { rate_limit: 1 } } }\n`,
+      "a.yaml": `plan_id: p\nname: P\nstages:\n  - { api_id: a, stage: s, method_throttles: { "/pets/{id}/DELETE": { rate_limit: 1, burst_limit: 1 } } }\n`,
     });
     expect(good.diagnostics).toEqual([]);
   });
@@ -289,6 +289,19 @@ describe("quota and policy rules", () => {
       "policy_limit",
       "policy_limit",
     ]);
+  });
+
+  it("rate_limit and burst_limit come together, at plan and method level", () => {
+    const r = validate({
+      "a.yaml": `plan_id: p\nname: P\nrate_limit: 10\nstages:\n  - { api_id: a, stage: s, method_throttles: { "/x/GET": { burst_limit: 5 } } }\n`,
+    });
+    expect(errors(r.diagnostics).map((d) => [d.code, d.path])).toEqual([
+      ["throttle_incomplete", "rate_limit"],
+      ["throttle_incomplete", "stages[0].method_throttles./x/GET.burst_limit"],
+    ]);
+    expect(errors(r.diagnostics)[0]!.message).toBe(
+      "rate_limit needs burst_limit: a throttle has both a steady rate and a burst.",
+    );
   });
 
   it("burst below rate is a warning, not an error", () => {

@@ -74,12 +74,13 @@ const addApiStage: PlanPatch = (d, op, env) => {
 
 /**
  * [U] Removing a stage that exists but is not in this plan gives the same 404 as a non-existent one. A dangling
- * entry (its stage or API deleted since) is in the plan, so it can be removed: a plan never gets stuck.
+ * entry (its stage or API deleted since) stays in the plan and cannot be removed either: AWS answers 404 for a
+ * stage that does not exist (reference §3.4, recorded), and §4.5 asks the emulator to do the same here.
  */
 const removeApiStage: PlanPatch = (d, op, env) => {
   const { apiId, stage } = parseStageRef(op.value);
   const i = d.apiStages.findIndex((s) => s.apiId === apiId && s.stage === stage);
-  if (i < 0) stageNotInPlan(apiId, stage, env.planId);
+  if (i < 0 || !env.state.restApis.get(apiId)?.stages.has(stage)) stageNotInPlan(apiId, stage, env.planId);
   d.apiStages.splice(i, 1);
 };
 
