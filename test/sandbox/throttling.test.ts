@@ -82,8 +82,10 @@ describe("throttling at time scale 0.01 (AWS periods / 100)", () => {
   });
 
   it("CreateRestApi: edge-optimized (1 per 30 s) and regional (1 per 3 s) have separate buckets", async () => {
-    await sleep(310);
-    const create = (input: CreateRestApiCommandInput) => t.client.send(new CreateRestApiCommand(input));
+    // Its own sandbox at a time scale where the regional period (300 ms) is long next to four concurrent
+    // requests on a loaded machine, and with full buckets.
+    const own = await startTestSandbox({ throttling: true, timeScale: 0.1 });
+    const create = (input: CreateRestApiCommandInput) => own.client.send(new CreateRestApiCommand(input));
     const regional = { endpointConfiguration: { types: ["REGIONAL" as const] } };
     const { ok, throttled } = await race([
       create({ name: "edge-1" }),
@@ -91,6 +93,7 @@ describe("throttling at time scale 0.01 (AWS periods / 100)", () => {
       create({ name: "regional-1", ...regional }),
       create({ name: "regional-2", ...regional }),
     ]);
+    await stopTestSandbox(own);
     expect(ok.map((a) => a.name).sort()).toEqual(["edge-1", "regional-1"]);
     expect(throttled).toHaveLength(2);
   });
