@@ -17,11 +17,11 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }
 
-/** Colour only on a TTY, never with NO_COLOR (any value) or TERM=dumb; FORCE_COLOR wins. */
+/** Colour only on a TTY; never with --no-color or NO_COLOR (any value); FORCE_COLOR forces it otherwise. */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag?: boolean): boolean {
   if (flag === false) return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
   if (env.NO_COLOR !== undefined) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
   if (env.TERM === "dumb") return false;
   return stream.isTTY === true;
 }

@@ -54,7 +54,7 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const { plan } = await snapshot(project, targets, deps, io);
-    if (opts.out) writeFileSync(opts.out, renderPlanJson(plan));
+    if (opts.out) writePlanFile(opts.out, renderPlanJson(plan));
     if (format === "json") io.stdout.write(renderPlanJson(plan));
     else if (format === "markdown") io.stdout.write(renderPlanMarkdown(plan));
     else io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
@@ -64,6 +64,16 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
     return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
   } finally {
     deps.close();
+  }
+}
+
+function writePlanFile(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (err) {
+    throw new UserError(`Cannot write the plan to ${file}: ${errorMessage(err)}`, {
+      hint: "Give --out a file path in a directory that exists and is writable.",
+    });
   }
 }
 
@@ -101,16 +111,16 @@ export function readSavedPlan(file: string): Plan {
   return p as Plan;
 }
 
-async function confirm(io: Io): Promise<boolean> {
+async function confirm(io: Io, out: NodeJS.WritableStream): Promise<boolean> {
   if (io.stdin.isTTY !== true) {
     throw new UserError("Refusing to apply without confirmation: standard input is not a terminal.", {
       hint: "Review the plan above and pass --auto-approve to apply it non-interactively.",
     });
   }
-  io.stdout.write(
+  out.write(
     "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ",
   );
-  const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: false });
+  const rl = createInterface({ input: io.stdin, output: out, terminal: false });
   const answer = await new Promise<string>((resolve) =>
     rl.once("line", resolve).once("close", () => resolve("")),
   );
@@ -159,6 +169,12 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
   const project = loadProject(opts.global, opts.plans, io);
   checkTargets(project, saved ? saved.targets : opts.targets);
   const targets = saved ? saved.targets : scopeTargets(project, opts.targets, opts.plans);
+  const waitMs = opts.lockTimeout ? parseDuration(opts.lockTimeout) : 0;
+  if (saved && opts.targets.length > 0) {
+    throw new UserError("--target does not apply to a saved plan: it is applied exactly as it was made.", {
+      hint: "Make the saved plan with `upg plan --target … --out FILE` instead.",
+    });
+  }
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const owner = await deps.live.callerIdentity();
@@ -168,7 +184,7 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
       runId: deps.runId,
       ttlSeconds: project.config.lock.ttl_seconds,
       reason: "upg apply",
-      waitMs: opts.lockTimeout ? parseDuration(opts.lockTimeout) : 0,
+      waitMs,
     });
     try {
       const snap = await snapshot(project, targets, deps, io);
@@ -181,7 +197,9 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
           });
       }
       const human = format === "human";
-      if (human) io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
+      // With -o json, stdout carries only the results: the plan and any prompt go to stderr.
+      const planStream = human ? io.stdout : io.stderr;
+      planStream.write(renderPlanHuman(plan, styleFor(planStream, io.env, opts.global.color)));
       if (plan.problems.length > 0) {
         throw new UserError("The plan has problems (listed above); nothing was applied.", {
           hint: "Fix them and run `upg plan` again.",
@@ -191,8 +209,8 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
         if (!human) io.stdout.write(`${JSON.stringify({ run_id: deps.runId, results: [] }, null, 2)}\n`);
         return 0;
       }
-      if (!opts.autoApprove && !saved && !(await confirm(io))) {
-        io.stdout.write("\nApply cancelled. Nothing was changed.\n");
+      if (!opts.autoApprove && !saved && !(await confirm(io, planStream))) {
+        planStream.write("\nApply cancelled. Nothing was changed.\n");
         return 1;
       }
       return await execute(plan, snap, project, deps, io, opts);

@@ -10,7 +10,9 @@ export interface Spinner {
 const NOOP: Spinner = { text: () => {}, stop: () => {} };
 
 export async function startSpinner(io: Io, text: string): Promise<Spinner> {
-  if (io.stderr.isTTY !== true || io.env.CI !== undefined) return NOOP;
+  // A terminal that reports no width (some pseudo-terminals) would make the spinner redraw forever.
+  const columns = (io.stderr as { columns?: number }).columns ?? 0;
+  if (io.stderr.isTTY !== true || io.env.CI !== undefined || columns <= 0) return NOOP;
   const { default: ora } = await import("ora");
   const s = ora({ text, stream: io.stderr as NodeJS.WriteStream }).start();
   return {

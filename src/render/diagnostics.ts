@@ -6,6 +6,8 @@ import { PLAIN, plural, type Style } from "./style.js";
 export interface ValidationSummary {
   files: number;
   plans: number;
+  /** Warnings fail too (--strict). */
+  strict?: boolean;
 }
 
 export function renderDiagnosticsHuman(
@@ -25,6 +27,8 @@ export function renderDiagnosticsHuman(
   const scope = `${plural(summary.plans, "plan")} in ${plural(summary.files, "file")}`;
   if (errors > 0) {
     lines.push(style.red(`✖ ${plural(errors, "error")}, ${plural(warnings, "warning")} (${scope}).`));
+  } else if (warnings > 0 && summary.strict) {
+    lines.push(style.red(`✖ ${plural(warnings, "warning")} (${scope}); --strict treats warnings as errors.`));
   } else if (warnings > 0) {
     lines.push(style.yellow(`! ${scope} valid, with ${plural(warnings, "warning")}.`));
   } else {

@@ -5,7 +5,7 @@ import type { UpgConfig } from "../model/spec.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { type ConfigFileDoc, configFileSchema } from "./schema.js";
 import { loadYamlFile } from "./yaml-source.js";
-import { issuesToDiagnostics } from "./zod-issues.js";
+import { issuesToDiagnostics, withoutBadFields } from "./zod-issues.js";
 
 export const DEFAULT_CONFIG_FILE = "upg.config.yaml";
 
@@ -77,12 +77,11 @@ export function loadConfig(file?: string): LoadedConfig {
   }
   const y = loadYamlFile(path);
   const diagnostics = [...y.diagnostics];
-  const doc = y.docs[0];
-  if (!doc || doc.value === null || doc.value === undefined) {
-    return { config: { ...DEFAULT_CONFIG, source: path }, diagnostics };
-  }
-  if (y.docs.length > 1) {
-    const pos = y.docs[1]!.locate([]);
+  const docs = y.docs.filter((d) => d.value !== null && d.value !== undefined);
+  const doc = docs[0];
+  if (!doc) return { config: { ...DEFAULT_CONFIG, source: path }, diagnostics };
+  if (docs.length > 1) {
+    const pos = docs[1]!.locate([]);
     diagnostics.push({
       severity: "error",
       code: "multiple_documents",
@@ -97,7 +96,13 @@ export function loadConfig(file?: string): LoadedConfig {
     diagnostics.push(
       ...issuesToDiagnostics(parsed.error.issues, { file: path, doc, schema: configFileSchema }),
     );
-    return { config: { ...DEFAULT_CONFIG, source: path }, diagnostics };
+    // Keep the sections that are valid (e.g. a policy), so plans are not checked against defaults the
+    // user already changed; the sections with errors fall back to their defaults.
+    const rest = configFileSchema.safeParse(withoutBadFields(doc.value, parsed.error.issues, false));
+    return {
+      config: rest.success ? configFromDoc(rest.data, path) : { ...DEFAULT_CONFIG, source: path },
+      diagnostics,
+    };
   }
   return { config: configFromDoc(parsed.data, path), diagnostics };
 }

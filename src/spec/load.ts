@@ -1,14 +1,15 @@
 // Loading plan files: discover, parse, check shape, convert to PlanSpec, then check the rules.
 
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import type { z } from "zod";
 import type { PlanSpec, StageSpec, ThrottleSettings, UpgConfig } from "../model/spec.js";
 import { type Diagnostic, formatPath, sortDiagnostics } from "./diagnostics.js";
 import { checkPlanRules, checkProjectRules } from "./rules.js";
 import { type PlanFileDoc, planFileSchema } from "./schema.js";
 import { parseStageObject, parseStageString, STAGE_REF_FORMATS } from "./stage-ref.js";
 import { loadYamlFile, type YamlDoc } from "./yaml-source.js";
-import { issuesToDiagnostics } from "./zod-issues.js";
+import { issuesToDiagnostics, withoutBadFields } from "./zod-issues.js";
 
 export const DEFAULT_PLANS_DIR = "plans";
 
@@ -28,13 +29,40 @@ export interface LoadResult {
 
 const YAML_EXT = /\.ya?ml$/i;
 
-/** Expand paths into YAML files: directories recursively (sorted), files as given. */
+/**
+ * Expand paths into YAML files: directories recursively (sorted), files as given. A file or directory reached
+ * twice (named twice, or through a symlink) is read once; symlink loops end.
+ */
 export function discoverFiles(
   paths: readonly string[],
   exclude: readonly string[] = [],
 ): { files: string[]; diagnostics: Diagnostic[] } {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const firstVisit = (path: string): boolean => {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      real = path;
+    }
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  };
+  const visit = (path: string, fromDir: boolean) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch (err) {
+      diagnostics.push(unreadable(path, err));
+      return;
+    }
+    if (!firstVisit(path)) return;
+    if (st.isDirectory()) walk(path);
+    else if ((!fromDir || YAML_EXT.test(path)) && !exclude.includes(path)) files.push(path);
+  };
   const walk = (dir: string) => {
     let entries: string[];
     try {
@@ -45,30 +73,11 @@ export function discoverFiles(
     }
     for (const name of entries) {
       if (name.startsWith(".") || name === "node_modules") continue;
-      const full = join(dir, name);
-      let st: ReturnType<typeof statSync>;
-      try {
-        st = statSync(full);
-      } catch (err) {
-        diagnostics.push(unreadable(full, err));
-        continue;
-      }
-      if (st.isDirectory()) walk(full);
-      else if (YAML_EXT.test(name) && !exclude.includes(full)) files.push(full);
+      visit(join(dir, name), true);
     }
   };
-  for (const p of paths) {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch (err) {
-      diagnostics.push(unreadable(p, err));
-      continue;
-    }
-    if (st.isDirectory()) walk(p);
-    else files.push(p);
-  }
-  return { files: [...new Set(files)], diagnostics };
+  for (const p of paths) visit(p, false);
+  return { files, diagnostics };
 }
 
 function unreadable(path: string, err: unknown): Diagnostic {
@@ -158,31 +167,32 @@ function explainStageShape(d: Diagnostic): Diagnostic {
  */
 function checkSalvaged(
   doc: YamlDoc,
-  issues: readonly { path: readonly PropertyKey[] }[],
+  issues: readonly z.core.$ZodIssue[],
   file: string,
   config: UpgConfig,
 ): Diagnostic[] {
-  const value = { ...(doc.value as Record<string, unknown>) };
-  for (const issue of issues) {
-    const [top, index] = issue.path;
-    if (top === "stages" && typeof index === "number" && Array.isArray(value.stages)) {
-      const stages = [...value.stages];
-      stages[index] = `invalid${index}:placeholder`;
-      value.stages = stages;
-    } else if (typeof top === "string") {
-      delete value[top];
-    } else {
-      return [];
-    }
-  }
+  const value = withoutBadFields(doc.value, issues);
+  if (!value) return [];
   const again = planFileSchema.safeParse(value);
   if (!again.success) return [];
   const ignored: Diagnostic[] = [];
-  return checkPlanRules(
+  const found = checkPlanRules(
     { spec: toPlanSpec(again.data, file, doc, ignored), raw: again.data, file, doc },
     config,
   );
+  // A rule about a field's counterpart would only echo the shape error (e.g. "burst_limit needs rate_limit"
+  // when rate_limit was dropped for being negative).
+  const dropped = new Set(issues.flatMap((i) => (typeof i.path[0] === "string" ? [i.path[0]] : [])));
+  return found.filter((d) => !(FOLLOW_ON[d.code] ?? []).some((f) => dropped.has(f)));
 }
+
+/** Rule codes that are only a consequence of one of these fields having been dropped. */
+const FOLLOW_ON: Readonly<Record<string, readonly string[]>> = {
+  throttle_incomplete: ["rate_limit", "burst_limit", "stages"],
+  burst_below_rate: ["rate_limit", "burst_limit"],
+  quota_incomplete: ["quota_limit", "quota_period", "quota_offset"],
+  no_stages: ["stages"],
+};
 
 /** Parse one file into plans. Empty documents between `---` are skipped; a file with none is an error. */
 export function loadPlanFile(

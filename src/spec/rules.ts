@@ -14,15 +14,17 @@ type Report = (
   message: string,
   hint?: string,
   severity?: DiagnosticSeverity,
+  /** Point at the key of the last path element instead of its value (for problems with a map key). */
+  at?: "key" | "value",
 ) => void;
 
 function reporter(p: LoadedPlan, out: Diagnostic[]): Report {
-  return (path, code, message, hint, severity = "error") => {
+  return (path, code, message, hint, severity = "error", at = "value") => {
     out.push({
       severity,
       code,
       file: p.file,
-      ...p.doc.locate(path),
+      ...p.doc.locate(path, at),
       path: formatPath(path),
       message,
       ...(hint ? { hint } : {}),
@@ -142,7 +144,15 @@ function checkThrottles(p: LoadedPlan, report: Report): void {
     if (typeof s === "string") return;
     for (const k of Object.keys(s.method_throttles ?? {})) {
       const problem = checkMethodKey(k);
-      if (problem) report(["stages", i, "method_throttles", k], "invalid_method_key", problem);
+      if (problem)
+        report(
+          ["stages", i, "method_throttles", k],
+          "invalid_method_key",
+          problem,
+          undefined,
+          "error",
+          "key",
+        );
     }
   });
 }
@@ -227,17 +237,26 @@ function checkTags(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
   for (const k of keys) {
     const v = tags[k]!;
     if (k.length < 1 || k.length > 128)
-      report(["tags", k], "tag_key", `Tag key \`${k}\` must be 1-128 characters.`);
+      report(["tags", k], "tag_key", `Tag key \`${k}\` must be 1-128 characters.`, undefined, "error", "key");
     if (v.length > 256)
       report(["tags", k], "tag_value", `Tag \`${k}\` value is ${v.length} characters; at most 256.`);
     if (k.toLowerCase().startsWith("aws:"))
-      report(["tags", k], "tag_key", `Tag key \`${k}\` uses the reserved prefix aws:.`);
+      report(
+        ["tags", k],
+        "tag_key",
+        `Tag key \`${k}\` uses the reserved prefix aws:.`,
+        undefined,
+        "error",
+        "key",
+      );
     if (k === cfg.ownership_tag_key) {
       report(
         ["tags", k],
         "tag_key",
         `Tag key \`${k}\` is upg's ownership tag and is set by upg.`,
         "Remove it from tags.",
+        "error",
+        "key",
       );
     }
   }

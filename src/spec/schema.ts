@@ -16,11 +16,15 @@ function stageRefIssue(res: { ok: boolean; message?: string }, ctx: z.Refinement
 }
 
 const nonNegative = (what: string) => z.number().min(0, { message: `${what} must be 0 or more` });
+/** AWS stores these as 32-bit integers. */
+export const MAX_INT32 = 2147483647;
+
 const nonNegativeInt = (what: string) =>
   z
     .number()
     .int({ message: `${what} must be a whole number` })
-    .min(0, { message: `${what} must be 0 or more` });
+    .min(0, { message: `${what} must be 0 or more` })
+    .max(MAX_INT32, { message: `${what} must be at most ${MAX_INT32}` });
 
 export const methodThrottleSchema = z
   .strictObject({

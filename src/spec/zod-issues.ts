@@ -196,3 +196,36 @@ function issueToDiagnostics(issue: z.core.$ZodIssue, ctx: Ctx, prefix: PropertyK
     }
   }
 }
+
+/**
+ * A copy of a document without the fields that have shape errors (unknown fields dropped, a bad stage replaced
+ * by a unique placeholder so the other stages keep their positions); undefined when nothing sensible is left.
+ */
+export function withoutBadFields(
+  input: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  placeholderStages = true,
+): Record<string, unknown> | undefined {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) return undefined;
+  const value = { ...(input as Record<string, unknown>) };
+  for (const issue of issues) {
+    const [top, index] = issue.path;
+    if (top === undefined && issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) delete value[k];
+    } else if (
+      placeholderStages &&
+      top === "stages" &&
+      typeof index === "number" &&
+      Array.isArray(value.stages)
+    ) {
+      const stages = [...value.stages];
+      stages[index] = `invalid${index}:placeholder`;
+      value.stages = stages;
+    } else if (typeof top === "string") {
+      delete value[top];
+    } else {
+      return undefined;
+    }
+  }
+  return value;
+}

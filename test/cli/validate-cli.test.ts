@@ -66,6 +66,7 @@ describe("upg validate", () => {
     expect(lax.stdout).toContain("warning: burst_limit 5 is below rate_limit 10");
     const strict = await runCli(["validate", "--strict"], { cwd });
     expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("✖ 1 warning (1 plan in 1 file); --strict treats warnings as errors.");
   });
 
   it("validates the project file, and named paths instead of plans/", async () => {
@@ -84,6 +85,13 @@ describe("upg validate", () => {
     const missing = await runCli(["--config", "nope.yaml", "validate"], { cwd });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("nope.yaml:1:1: error: Config file not found.");
+  });
+
+  it("a directory without plan files is an error, not a green check", async () => {
+    const cwd = project({ "plans/readme.txt": "nothing" });
+    const r = await runCli(["validate"], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("plans:1:1: error: No plan files (*.yaml, *.yml) found.");
   });
 
   it("a missing path is a clear error", async () => {

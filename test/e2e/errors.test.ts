@@ -78,6 +78,51 @@ describe("bad input and AWS errors: one clear paragraph, exit 1, nothing written
     expect(r.stderr).toContain("IAM");
   });
 
+  it("plan --out to an unwritable path is a clear error", async () => {
+    const p = await e2e.project();
+    p.writePlan("free.yaml", FREE);
+    expect((await p.upg(["init"])).code).toBe(0);
+    const r = await p.upg(["plan", "--out", "/nonexistent/dir/plan.json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Error: Cannot write the plan to /nonexistent/dir/plan.json");
+    expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  it("apply -o json keeps stdout pure JSON: the plan and its problems go to stderr", async () => {
+    const p = await e2e.project();
+    p.writePlan("free.yaml", FREE);
+    expect((await p.upg(["init"])).code).toBe(0);
+    const ok = await p.upg(["apply", "-o", "json", "--auto-approve"]);
+    expect(ok.code).toBe(0);
+    expect(
+      JSON.parse(ok.stdout).results.map(
+        (r: { changeId: string; outcome: string }) => `${r.changeId}:${r.outcome}`,
+      ),
+    ).toEqual(["create:free:ok"]);
+    expect(ok.stderr).toContain("# free will be created");
+    p.writePlan("free.yaml", FREE.replace("stage: dev", "stage: nope"));
+    const bad = await p.upg(["apply", "-o", "json", "--auto-approve"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toContain("does not exist");
+    expect(bad.stderr).toContain("nothing was applied");
+  });
+
+  it("a saved plan cannot be narrowed with --target, and a bad --lock-timeout fails before any AWS call", async () => {
+    const p = await e2e.project();
+    p.writePlan("free.yaml", FREE);
+    expect((await p.upg(["init"])).code).toBe(0);
+    await p.upg(["plan", "--out", "plan.json"]);
+    const t = await p.upg(["apply", "plan.json", "--target", "free"]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toContain("--target does not apply to a saved plan");
+    await e2e.sb.admin.resetCounters();
+    const l = await p.upg(["apply", "--auto-approve", "--lock-timeout", "soon"]);
+    expect(l.code).toBe(1);
+    expect(l.stderr).toContain('Invalid duration "soon"');
+    expect((await e2e.sb.admin.counters()).total ?? 0).toBe(0);
+  });
+
   it("a plan file that fails validation stops plan and apply before any AWS call", async () => {
     const p = await e2e.project();
     p.writePlan("free.yaml", `${FREE}rate_limt: 3\n`);

@@ -14,7 +14,7 @@ import {
 } from "../helpers/builders.js";
 
 describe("colour", () => {
-  it("only on a TTY, never with NO_COLOR or TERM=dumb or --no-color; FORCE_COLOR wins", () => {
+  it("only on a TTY, never with NO_COLOR or TERM=dumb or --no-color; FORCE_COLOR forces it otherwise", () => {
     expect(wantsColor({ isTTY: true }, {})).toBe(true);
     expect(wantsColor({ isTTY: false }, {})).toBe(false);
     expect(wantsColor({}, {})).toBe(false);
@@ -23,6 +23,7 @@ describe("colour", () => {
     expect(wantsColor({ isTTY: true }, { TERM: "dumb" })).toBe(false);
     expect(wantsColor({ isTTY: true }, {}, false)).toBe(false);
     expect(wantsColor({ isTTY: false }, { FORCE_COLOR: "1" })).toBe(true);
+    expect(wantsColor({ isTTY: true }, { FORCE_COLOR: "1", NO_COLOR: "1" })).toBe(false);
     expect(styleFor({ isTTY: true }, {}).red("x")).toBe("\u001b[31mx\u001b[39m");
     expect(styleFor({ isTTY: false }, {}).red("x")).toBe("x");
   });

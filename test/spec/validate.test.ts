@@ -1,3 +1,4 @@
+import { symlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { UpgConfig } from "../../src/model/spec.js";
 import { DEFAULT_CONFIG, loadConfig } from "../../src/spec/config.js";
@@ -439,6 +440,41 @@ describe("malformed files", () => {
   });
 });
 
+describe("every problem at once, and only real ones", () => {
+  it("an unknown field does not hide the rule checks of the rest of the document", () => {
+    const r = validate({
+      "a.yaml": "plan_id: p\nname: P\nrate_limit: 12000\nburst_limit: 20000\nquota_limt: 5\nstages: [a:b]\n",
+    });
+    expect(errors(r.diagnostics).map((d) => d.code)).toEqual(["policy_limit", "unknown_field"]);
+  });
+
+  it("a dropped field does not produce follow-on errors about its counterpart", () => {
+    const r = validate({ "a.yaml": "plan_id: p\nname: P\nrate_limit: -1\nburst_limit: 5\nstages: [a:b]\n" });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["invalid_value"]);
+  });
+
+  it("values AWS stores as 32-bit integers are bounded", () => {
+    const r = validate({
+      "a.yaml": "plan_id: p\nname: P\nrate_limit: 1\nburst_limit: 5000000000\nstages: [a:b]\n",
+    });
+    expect(errors(r.diagnostics)[0]!.message).toContain("burst_limit must be at most 2147483647");
+  });
+
+  it("tag key problems point at the key", () => {
+    const r = validate({ "a.yaml": 'plan_id: p\nname: P\nstages: [a:b]\ntags:\n  "aws:x": "1"\n' });
+    expect(errors(r.diagnostics)[0]).toMatchObject({ code: "tag_key", line: 5, col: 3 });
+  });
+
+  it("a file named twice, or reached through a symlink loop, is read once", () => {
+    const t = tmpTree({ "plans/a.yaml": "plan_id: p\nname: P\nstages: [a:b]\n" });
+    cleanups.push(t.cleanup);
+    symlinkSync(t.path("plans"), t.path("plans/loop"));
+    const r = loadSpecs([t.path("plans"), t.path("plans/a.yaml")], DEFAULT_CONFIG);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.plans).toHaveLength(1);
+  });
+});
+
 describe("project file", () => {
   it("defaults when absent; validated strictly with located errors when present", () => {
     expect(loadConfig("/nonexistent/upg.config.yaml").diagnostics[0]!.code).toBe("unreadable");
@@ -460,5 +496,20 @@ describe("project file", () => {
       ["unknown_field", 2],
     ]);
     expect(bad.diagnostics[1]!.hint).toBe("Did you mean `max_rate_limit`?");
+  });
+
+  it("valid sections are kept when another section has errors; leading empty documents are skipped", () => {
+    const t = tmpTree({
+      "partial.yaml": "policy: { max_rate_limit: 100000 }\ntables: { metadata: ab }\n",
+      "lead.yaml": "---\n---\npolicy: { max_rate_limit: 123 }\n",
+    });
+    cleanups.push(t.cleanup);
+    const partial = loadConfig(t.path("partial.yaml"));
+    expect(partial.diagnostics.map((d) => d.path)).toEqual(["tables.metadata"]);
+    expect(partial.config.policy.max_rate_limit).toBe(100000);
+    expect(partial.config.tables.metadata).toBe("usage-plans-metadata");
+    const lead = loadConfig(t.path("lead.yaml"));
+    expect(lead.diagnostics).toEqual([]);
+    expect(lead.config.policy.max_rate_limit).toBe(123);
   });
 });

@@ -30,8 +30,7 @@ Examples:
     .option(
       "-p, --plans <path>",
       "plan files or directories (repeatable; default: plans/)",
-      (v: string, p: string[]) => [...p, v],
-      [],
+      (v: string, p: string[] = []) => [...p, v],
     )
     .option("-o, --output <format>", "human or json", "human")
     .addHelpText(
