@@ -102,6 +102,8 @@ async function consoleUser(client: APIGatewayClient): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  // As in bin/upg: the SDK's notice that its future releases need Node 22 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const sb = await startSandbox({ timeScale: TIME_SCALE, seed: true });
   const cwd = projectDir();
   const env = { ...sb.env(), NO_COLOR: process.env.NO_COLOR ?? "" };
