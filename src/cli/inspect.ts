@@ -6,11 +6,36 @@ import { UserError } from "../errors.js";
 import type { PlanSpec } from "../model/spec.js";
 import { describeSettings } from "../render/plan.js";
 import { renderStatusTable, type StatusRow } from "../render/status.js";
+import type { FeatureReport } from "../store/index.js";
 import { openDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadConfigOnly, loadProject } from "./project.js";
 import { startSpinner } from "./spinner.js";
+
+const FEATURE_STATUS: Record<FeatureReport["status"], string> = {
+  enabled: "enabled",
+  already_enabled: "already enabled",
+  unsupported: "not supported by this backend (requested; see -o json for what it answered)",
+  failed: "could not be enabled",
+};
+
+/** One line per feature and outcome, naming the tables; details only where something failed. */
+function describeFeatures(features: readonly FeatureReport[]): string {
+  const groups = new Map<string, FeatureReport[]>();
+  for (const f of features) {
+    const key = `${f.feature}|${f.status}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  let out = "";
+  for (const list of groups.values()) {
+    const f = list[0]!;
+    const tables = list.map((x) => x.table).join(", ");
+    out += `  ${f.feature.replace(/_/g, " ")}: ${FEATURE_STATUS[f.status]} (${tables}).\n`;
+    if (f.status === "failed") for (const x of list) out += `    ${x.table}: ${x.detail ?? "no detail"}\n`;
+  }
+  return out;
+}
 
 export async function runInitCommand(g: GlobalOptions, output: string, io: Io): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
@@ -27,16 +52,7 @@ export async function runInitCommand(g: GlobalOptions, output: string, io: Io): 
         t.status === "created" ? `Created table ${t.name}.\n` : `Table ${t.name} already existed.\n`,
       );
     }
-    for (const f of report.features) {
-      const what = f.feature.replace(/_/g, " ");
-      const detail = f.detail ? ` (${f.detail})` : "";
-      if (f.status === "enabled") io.stdout.write(`  ${f.table}: ${what} enabled.\n`);
-      else if (f.status === "already_enabled") io.stdout.write(`  ${f.table}: ${what} already enabled.\n`);
-      else
-        io.stdout.write(
-          `  ${f.table}: ${what} ${f.status === "unsupported" ? "not supported by this backend" : "could not be enabled"}${detail}.\n`,
-        );
-    }
+    io.stdout.write(describeFeatures(report.features));
     io.stdout.write(`upg is ready in ${region}. Next: upg plan\n`);
     return 0;
   } finally {

@@ -44,7 +44,9 @@ async function applied(p: Awaited<ReturnType<E2E["project"]>>) {
   expect(init.stdout).toContain(`Created table ${p.tables.metadata}.`);
   const again = await p.upg(["init"]);
   expect(again.stdout).toContain(`Table ${p.tables.metadata} already existed.`);
-  expect(again.stdout).toContain("point in time recovery not supported by this backend");
+  expect(again.stdout).toContain(
+    `point in time recovery: not supported by this backend (requested; see -o json for what it answered) (${p.tables.metadata}, ${p.tables.audit}).`,
+  );
   const r = await p.upg(["apply", "--auto-approve"]);
   expect(r.code, r.stderr + r.stdout).toBe(0);
   return r;
