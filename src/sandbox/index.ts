@@ -39,7 +39,14 @@ function envOf(sb: Omit<Sandbox, "env" | "stop" | "admin">): Record<string, stri
 }
 
 function createEmulator(opts: SandboxOptions, region: string, timeScale: number): Server {
-  const state = new SandboxState({ accountId: opts.accountId ?? "123456789012", region }, opts.limits);
+  const state = new SandboxState(
+    {
+      accountId: opts.accountId ?? "123456789012",
+      region,
+      ...(opts.listTags ? { listTags: opts.listTags } : {}),
+    },
+    opts.limits,
+  );
   const router = createRouter();
   const operations = router.operations();
   const faults = new FaultInjector(timeScale);

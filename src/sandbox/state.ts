@@ -117,6 +117,11 @@ export interface RestApi {
 export interface AccountConfig {
   accountId: string;
   region: string;
+  /**
+   * [U] Whether GetUsagePlans list items carry `tags` is not known: "nonEmpty" (default) includes them for
+   * tagged plans, "never" leaves them out, so clients' fallback (GetTags per plan) can be tested.
+   */
+  listTags?: "nonEmpty" | "never";
 }
 
 /** Usage counters: "{planId} {keyId}" → epoch day → requests. */

@@ -57,6 +57,8 @@ export interface SandboxOptions {
   faults?: FaultConfig;
   /** Default true: also start dynalite. */
   dynamo?: boolean;
+  /** [U] Whether GetUsagePlans list items carry tags: "nonEmpty" (default) or "never". */
+  listTags?: "nonEmpty" | "never";
   /** Override account quotas (extension to the contract; defaults are AWS's). */
   limits?: Partial<AccountLimits>;
 }

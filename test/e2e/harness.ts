@@ -41,8 +41,8 @@ export interface E2E {
 
 let counter = 0;
 
-export async function startE2E(): Promise<E2E> {
-  const sb = await startSandbox({ timeScale: TIME_SCALE });
+export async function startE2E(opts: { listTags?: "nonEmpty" | "never" } = {}): Promise<E2E> {
+  const sb = await startSandbox({ timeScale: TIME_SCALE, ...opts });
   const sdk = new APIGatewayClient({
     endpoint: sb.apigatewayEndpoint,
     region: sb.region,

@@ -104,7 +104,7 @@ function getUsagePlans(ctx: RequestContext) {
   return ok(
     listBody(
       paginate(plans, (p) => p.seq, ctx.query),
-      (p) => renderPlan(p, "nonEmpty"),
+      (p) => renderPlan(p, ctx.state.config.listTags ?? "nonEmpty"),
     ),
   );
 }
