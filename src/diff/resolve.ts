@@ -89,7 +89,8 @@ function resolveStages(
 function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): string[] | undefined {
   if (spec.keys === undefined) return undefined;
   const ids: string[] = [];
-  for (const ref of spec.keys) {
+  for (const [i, ref] of spec.keys.entries()) {
+    const at = spec.keySources?.[i] ?? spec.source;
     const byId = live.apiKeys.find((k) => k.id === ref);
     if (byId) {
       ids.push(byId.id);
@@ -103,6 +104,7 @@ function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): 
           spec,
           "key_unknown",
           `No API key with id or name "${ref}" in ${live.region}. Create the key first.`,
+          at,
         ),
       );
     } else {
@@ -111,6 +113,7 @@ function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): 
           spec,
           "key_ambiguous",
           `${byName.length} API keys are named "${ref}" (${byName.map((k) => k.id).join(", ")}); list the key by id.`,
+          at,
         ),
       );
     }

@@ -50,6 +50,8 @@ export interface PlanSpec {
   stages: StageSpec[];
   /** Exact set of API keys (names or ids). Undefined: keys are observed, not declared. */
   keys?: string[];
+  /** Where each entry of `keys` was written (same order). */
+  keySources?: SourceLocation[];
   lifecycleState: LifecycleState;
   successor?: string;
   tags: Record<string, string>;

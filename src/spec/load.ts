@@ -142,7 +142,10 @@ function toPlanSpec(raw: PlanFileDoc, file: string, doc: YamlDoc, diags: Diagnos
   if (raw.quota_limit !== undefined) spec.quotaLimit = raw.quota_limit;
   if (raw.quota_period !== undefined) spec.quotaPeriod = raw.quota_period;
   if (raw.quota_offset !== undefined) spec.quotaOffset = raw.quota_offset;
-  if (raw.keys !== undefined) spec.keys = raw.keys;
+  if (raw.keys !== undefined) {
+    spec.keys = raw.keys;
+    spec.keySources = raw.keys.map((_, i) => ({ file, ...doc.locate(["keys", i]) }));
+  }
   if (raw.successor !== undefined) spec.successor = raw.successor;
   return spec;
 }

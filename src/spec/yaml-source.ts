@@ -1,7 +1,17 @@
 // Reading YAML files with positions: every later error can point at file:line:col.
 
 import { readFileSync, statSync } from "node:fs";
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  visit,
+} from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
 
 /** Plan files larger than this are refused before parsing. */
@@ -141,12 +151,12 @@ export function parseYamlText(file: string, text: string): YamlFile {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      const range = doc.contents?.range ?? [0, 0, 0];
+      const range = unresolvedAliasRange(doc) ?? doc.contents?.range ?? [0, 0, 0];
       diagnostics.push({
         severity: "error",
         code: "yaml_alias",
         file,
-        ...positionOf(lineCounter, range[0]),
+        ...positionOf(lineCounter, range[0] ?? 0),
         path: "",
         message: `YAML: ${(err as Error).message}`,
         hint: /unresolved alias/i.test((err as Error).message)
@@ -166,6 +176,21 @@ export function parseYamlText(file: string, text: string): YamlFile {
     });
   }
   return { file, docs, diagnostics };
+}
+
+/** Where the first alias that names no anchor is written, if any. */
+function unresolvedAliasRange(doc: Document): readonly number[] | undefined {
+  let found: readonly number[] | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined && node.range) {
+        found = node.range;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function yamlHint(code: string): string {

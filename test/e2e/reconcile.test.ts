@@ -296,7 +296,7 @@ describe("keys and stages", () => {
     const plan = await p.upg(["plan"]);
     expect(plan.code).toBe(1);
     expect(plan.stdout).toContain('No REST API named "nope-api" in us-east-1.');
-    expect(plan.stdout).toContain('No API key with id or name "ghost"');
+    expect(plan.stdout).toContain('plans/basic.yaml:13:8: basic: No API key with id or name "ghost"');
   });
 });
 
