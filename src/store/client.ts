@@ -3,7 +3,8 @@
 
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AwsTarget, sdkClientConfig } from "../aws/client-config.js";
+import { sdkClientConfig } from "../aws/client-config.js";
+import { serviceEndpoint } from "../aws/errors.js";
 import { type DynamoErrorContext, describeDynamoError, dynamoErrorName } from "./errors.js";
 import type { StoreOptions, TableNames } from "./types.js";
 
@@ -15,19 +16,13 @@ export interface StoreContext {
 }
 
 /** The endpoint the SDK will use, for error messages. */
-export function endpointOf(target: AwsTarget, env: NodeJS.ProcessEnv = process.env): string {
-  return (
-    target.endpoint ??
-    env.AWS_ENDPOINT_URL_DYNAMODB ??
-    env.AWS_ENDPOINT_URL ??
-    `https://dynamodb.${target.region}.amazonaws.com`
-  );
-}
-
 export function createContext(opts: StoreOptions): StoreContext {
   const client = new DynamoDBClient(sdkClientConfig(opts.target));
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const where: StoreContext["where"] = { endpoint: endpointOf(opts.target), region: opts.target.region };
+  const where: StoreContext["where"] = {
+    endpoint: serviceEndpoint("DynamoDB", opts.target),
+    region: opts.target.region,
+  };
   if (opts.target.profile) where.profile = opts.target.profile;
   return { client, doc, tables: opts.tables, where };
 }
