@@ -273,10 +273,9 @@ function stageMissingViolations(ctx: PlanContext): void {
       detected_at: ctx.input.now,
       ...(d ? { plan_name: d.settings.name } : {}),
     };
-    const stage = /Stage (\S+) does not exist/.exec(p.message)?.[1];
     ctx.violations.push(
       violation(subject, "stage_missing", "HIGH", "exists", "missing", {
-        ...(stage ? { subject: stage } : {}),
+        ...(p.subject ? { subject: p.subject } : {}),
         auto_fixable: false,
       }),
     );

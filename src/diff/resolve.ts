@@ -72,14 +72,15 @@ function resolveStages(
     }
     const binding: StageBinding = { apiId: api.id, stage: st.ref.stage, throttle: st.methodThrottles };
     if (!existing.has(stageKey(binding))) {
-      problems.push(
-        problem(
+      problems.push({
+        ...problem(
           spec,
           "stage_missing",
           `Stage ${stageKey(binding)} does not exist${st.ref.kind === "name" ? ` (API "${st.ref.apiName}")` : ""}: deploy the stage first, or remove it from the plan.`,
           st.source,
         ),
-      );
+        subject: stageKey(binding),
+      });
     }
     out.push(binding);
   }

@@ -99,6 +99,8 @@ export interface PlanProblem {
     | "key_stage_conflict";
   planId: string;
   message: string;
+  /** What the problem is about, e.g. the stage `apiId:stage` of a stage_missing. */
+  subject?: string;
   file?: string;
   line?: number;
   col?: number;
