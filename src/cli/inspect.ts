@@ -1,6 +1,7 @@
 // `upg init`, `upg status`, `upg show`, `upg unlock`.
 
 import { makePlan, type Snapshot } from "../apply/make-plan.js";
+import { findLivePlan } from "../diff/build-plan.js";
 import { recordSettings } from "../diff/normalise.js";
 import { UserError } from "../errors.js";
 import type { PlanSpec } from "../model/spec.js";
@@ -67,9 +68,7 @@ function statusRows(specs: readonly PlanSpec[], snap: Snapshot): StatusRow[] {
   return ids.map((planId) => {
     const r = snap.records.find((x) => x.plan_id === planId);
     const spec = specs.find((x) => x.planId === planId);
-    const live =
-      snap.live.plans.find((p) => p.id === r?.api_gateway_id) ??
-      snap.live.plans.find((p) => p.ownerPlanId === planId);
+    const live = findLivePlan(snap.live.plans, planId, r?.api_gateway_id);
     const state = drifted.has(planId) ? "drifted" : pending.has(planId) ? "pending" : "in sync";
     return {
       planId,
@@ -128,9 +127,7 @@ export async function runShowCommand(
       apiIds: [],
       apiNames: [],
     });
-    const lp =
-      live.plans.find((p) => p.id === record.api_gateway_id) ??
-      live.plans.find((p) => p.ownerPlanId === planId);
+    const lp = findLivePlan(live.plans, planId, record.api_gateway_id);
     if (format === "json") {
       io.stdout.write(`${JSON.stringify({ record, live: lp ?? null }, null, 2)}\n`);
       return 0;

@@ -344,6 +344,21 @@ function liveFingerprint(subjects: readonly Subject[], live: LiveState): string 
   return hash({ plans, stages: live.existingStages });
 }
 
+/**
+ * The live plan of a plan_id: the one its record names, else one carrying its ownership tag (never by name or
+ * position). `skip` excludes plans already matched to another plan_id.
+ */
+export function findLivePlan(
+  plans: readonly LivePlan[],
+  planId: string,
+  recordId: string | undefined,
+  skip: ReadonlySet<string> = new Set(),
+  byId: ReadonlyMap<string, LivePlan> = new Map(plans.map((p) => [p.id, p])),
+): LivePlan | undefined {
+  const byRecord = recordId ? byId.get(recordId) : undefined;
+  return byRecord ?? plans.find((p) => p.ownerPlanId === planId && !skip.has(p.id));
+}
+
 export function buildPlan(input: PlanInput): Plan {
   const targets = input.targets ?? [];
   const inScope = (id: string) => targets.length === 0 || targets.includes(id);
@@ -363,8 +378,7 @@ export function buildPlan(input: PlanInput): Plan {
   for (const planId of planIds) {
     const d = desiredById.get(planId);
     const r = recordById.get(planId);
-    const byRecord = r?.api_gateway_id ? liveById.get(r.api_gateway_id) : undefined;
-    const l = byRecord ?? input.live.plans.find((p) => p.ownerPlanId === planId && !used.has(p.id));
+    const l = findLivePlan(input.live.plans, planId, r?.api_gateway_id, used, liveById);
     if (l) used.add(l.id);
     const s: Subject = { planId, ...(d ? { d } : {}), ...(r ? { r } : {}), ...(l ? { l } : {}) };
     subjects.push(s);
