@@ -18,7 +18,8 @@ import {
 } from "@aws-sdk/client-api-gateway";
 import { awsErrorName } from "../aws/errors.js";
 import { UserError } from "../errors.js";
-import { type PlanSettings, stageKey } from "../model/state.js";
+import type { ThrottleSettings } from "../model/spec.js";
+import { type PlanSettings, type StageBinding, stageKey } from "../model/state.js";
 import {
   call,
   callOrNotFound,
@@ -32,16 +33,34 @@ import type { PatchOperation } from "./types.js";
 
 const planLabel = (id: string): string => `usage plan ${id}`;
 
-function createRequest(settings: PlanSettings, tags: Record<string, string>): CreateUsagePlanRequest {
+/** Only the members that are set, as AWS omits unset ones (a throttle is never sent as `{}`). */
+function throttleRequest(t: ThrottleSettings | undefined): ThrottleSettings | undefined {
+  if (!t) return undefined;
+  const out: ThrottleSettings = {};
+  if (t.rateLimit !== undefined) out.rateLimit = t.rateLimit;
+  if (t.burstLimit !== undefined) out.burstLimit = t.burstLimit;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function stageRequest(s: StageBinding): ApiStage {
+  const throttle: Record<string, ThrottleSettings> = {};
+  for (const [method, t] of Object.entries(s.throttle)) {
+    const sent = throttleRequest(t);
+    if (sent) throttle[method] = sent;
+  }
+  return { apiId: s.apiId, stage: s.stage, ...(Object.keys(throttle).length > 0 ? { throttle } : {}) };
+}
+
+/** The CreateUsagePlan request for `settings`: every member that is set, and nothing else. */
+export function createRequest(settings: PlanSettings, tags: Record<string, string>): CreateUsagePlanRequest {
   const allTags = { ...settings.tags, ...tags };
+  const throttle = throttleRequest(settings.throttle);
   return {
     name: settings.name,
     ...(settings.description ? { description: settings.description } : {}),
-    ...(settings.throttle ? { throttle: { ...settings.throttle } } : {}),
+    ...(throttle ? { throttle } : {}),
     ...(settings.quota ? { quota: { ...settings.quota } } : {}),
-    apiStages: settings.stages.map(
-      (s): ApiStage => ({ apiId: s.apiId, stage: s.stage, throttle: structuredClone(s.throttle) }),
-    ),
+    apiStages: settings.stages.map(stageRequest),
     ...(Object.keys(allTags).length > 0 ? { tags: allTags } : {}),
   };
 }
