@@ -37,14 +37,49 @@ export class LockHeldError extends UserError {
     readonly acquiredAt: string,
     readonly expiresAt: number,
     readonly reason?: string,
+    /** The id `upg unlock` requires; undefined only for callers that do not know it. */
+    readonly lockId?: string,
   ) {
+    const id = lockId === undefined ? "" : ` (lock id ${lockId})`;
     super(
-      `Another upg run holds the apply lock: ${owner} since ${acquiredAt} (expires ${new Date(expiresAt).toISOString()}).`,
+      `Another upg run holds the apply lock${id}: ${owner} since ${acquiredAt} (expires ${new Date(expiresAt).toISOString()}).`,
       {
-        hint: "Wait for it to finish, retry with --lock-timeout 5m, or if that run crashed: upg unlock --reason '…'.",
+        hint: `Wait for it to finish, retry with --lock-timeout 5m, or if that run crashed: upg unlock ${lockId ?? "LOCK_ID"} --reason '…'.`,
       },
     );
     this.name = "LockHeldError";
+  }
+}
+
+/**
+ * This run no longer holds the apply lock (it expired, another run took it over, or `upg unlock` removed it).
+ * Fencing: a run that gets this must make no further write of any kind.
+ */
+export class LockLostError extends UserError {
+  constructor(
+    readonly runId: string,
+    readonly why: string,
+  ) {
+    super(`This run no longer holds the apply lock: ${why}.`, {
+      hint: "Stopped before the next write. Run `upg plan` to see the current state, then apply again.",
+    });
+    this.name = "LockLostError";
+  }
+}
+
+/** `upg unlock LOCK_ID` named a lock id that is not the current lock's. */
+export class LockIdMismatchError extends UserError {
+  constructor(
+    readonly given: string,
+    readonly current: { lockId: string; owner: string; acquiredAt: string },
+  ) {
+    super(
+      `Lock id ${given} is not the current apply lock: that is lock id ${current.lockId}, held by ${current.owner} since ${current.acquiredAt}. Nothing was released.`,
+      {
+        hint: `Check that ${current.owner}'s run really crashed, then: upg unlock ${current.lockId} --reason '…'.`,
+      },
+    );
+    this.name = "LockIdMismatchError";
   }
 }
 

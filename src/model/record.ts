@@ -70,8 +70,28 @@ export interface AuditRecord {
   before?: unknown;
   after?: unknown;
   error?: string;
+  /** The API Gateway id the change acted on or created (filled by the apply journal). */
+  api_gateway_id?: string;
+  /** The earlier API Gateway id a recreate replaced. */
+  previous_api_gateway_id?: string;
+  /** The API key id of a key attach/detach (an id, never a key value). */
+  key_id?: string;
   prev_hash: string;
   hash: string;
+}
+
+/**
+ * The chain head: one item in the audit table, in its own partition (stream "head", seq 0) so that
+ * reading the chain (stream "chain") never sees it. Moved forward with a conditional update after each append.
+ */
+export interface AuditHeadRecord {
+  stream: "head";
+  seq: 0;
+  /** seq of the newest row of the chain (0: empty chain). */
+  last_seq: number;
+  /** hash of that row (the genesis hash for an empty chain). */
+  last_hash: string;
+  updated_at: string;
 }
 
 /** The apply lock (an item in the metadata table with a reserved key). */
@@ -83,4 +103,11 @@ export interface LockRecord {
   /** Epoch milliseconds after which another run may take the lock. */
   expires_at: number;
   reason?: string;
+  /**
+   * Short id shown in the "lock held" message and required by `upg unlock LOCK_ID`. Absent on locks
+   * written before lock ids existed: their id is their run_id.
+   */
+  lock_id?: string;
+  /** Bumped by every fencing check (checkLock) of the holding run. */
+  fence?: number;
 }

@@ -1,16 +1,17 @@
 // upg's DynamoDB store: master records, the apply lock and the audit chain.
 // This folder is the only place in upg that imports the DynamoDB SDK.
 
-import { appendAudit, listAudit, verifyAudit } from "./audit.js";
+import { appendAudit, auditHead, findAudit, listAudit, repairAuditHead, verifyAudit } from "./audit.js";
 import { createContext } from "./client.js";
-import { acquireLock, forceUnlock, getLock, releaseLock, renewLock } from "./lock.js";
+import { acquireLock, checkLock, forceUnlock, getLock, releaseLock, renewLock } from "./lock.js";
 import { getRecord, listRecords, putRecord } from "./records.js";
 import { checkTables, initTables } from "./tables.js";
 import type { Store, StoreOptions } from "./types.js";
 
-export { AUDIT_STREAM, auditHash, GENESIS_HASH } from "./audit.js";
+export { AUDIT_STREAM, auditHash, GENESIS_HASH, HEAD_STREAM, verifyChain } from "./audit.js";
 export { canonicalJson } from "./canonical.js";
 export { type DynamoErrorContext, describeDynamoError } from "./errors.js";
+export { lockIdOf } from "./lock.js";
 export { LOCK_ITEM_KEY } from "./records.js";
 export type * from "./types.js";
 
@@ -25,11 +26,15 @@ export function createStore(opts: StoreOptions): Store {
     appendAudit: (entry) => appendAudit(ctx, entry),
     listAudit: (opts) => listAudit(ctx, opts),
     verifyAudit: () => verifyAudit(ctx),
+    auditHead: () => auditHead(ctx),
+    repairAuditHead: () => repairAuditHead(ctx),
+    findAudit: (runId, changeId, opts) => findAudit(ctx, runId, changeId, opts),
     acquireLock: (req) => acquireLock(ctx, req),
     releaseLock: (runId) => releaseLock(ctx, runId),
     renewLock: (runId, ttlSeconds) => renewLock(ctx, runId, ttlSeconds),
+    checkLock: (runId) => checkLock(ctx, runId),
     getLock: () => getLock(ctx),
-    forceUnlock: (reason, by) => forceUnlock(ctx, reason, by),
+    forceUnlock: (reason, by, lockId) => forceUnlock(ctx, reason, by, lockId),
     destroy: () => ctx.client.destroy(),
   };
 }

@@ -31,15 +31,70 @@ export interface InitReport {
 /** What appendAudit takes: the store assigns stream, seq, prev_hash and hash. */
 export type AuditEntry = Omit<AuditRecord, "stream" | "seq" | "prev_hash" | "hash">;
 
+/** What is wrong with a row (or with the chain head). */
+export type AuditProblemKind =
+  /** A row with missing or ill-typed fields. */
+  | "malformed"
+  /** The row's hash does not match its content: it was edited. */
+  | "edited"
+  /** seq numbers missing between two rows: a row was deleted. */
+  | "gap"
+  /** The row's prev_hash does not link to its predecessor: inserted, replaced, or its predecessor re-hashed. */
+  | "unlinked"
+  /** The head points past the last row: the newest row(s) were deleted. */
+  | "missing_newest"
+  /** The head's hash is not the hash of the row it points at. */
+  | "head_mismatch"
+  /** Rows after the head that chain correctly: an interrupted append, or rows added outside upg. */
+  | "past_head"
+  /** Rows exist but no chain head item does. */
+  | "no_head";
+
 export interface AuditProblem {
+  /** The row the problem is about (for missing rows: the first missing seq). */
   seq: number;
   reason: string;
+  kind: AuditProblemKind;
+}
+
+/** The chain head as stored: the seq and hash of the newest row (0 and the genesis hash when empty). */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+  updated_at?: string;
 }
 
 export interface AuditVerification {
   ok: boolean;
+  /** Rows read. */
   count: number;
+  /** In seq order; the first one is the first bad row. */
   problems: AuditProblem[];
+  /** The stored head, or null when there is none. */
+  head: AuditHead | null;
+}
+
+/** What repairAuditHead did. */
+export interface AuditHeadRepair {
+  /** The head before (null: there was none). */
+  before: AuditHead | null;
+  after: AuditHead;
+  /** seq of each row the head was moved over (rows an interrupted append left). */
+  moved: number[];
+  /** True when the head item had to be created (a chain written before heads existed, or an empty one). */
+  created: boolean;
+  /** A row right after the head that does not chain from it (tampering): the head was not moved over it. */
+  blocked?: AuditProblem;
+}
+
+/** What acquireLock returns: the lock now held, and the expired lock it replaced, if any. */
+export interface AcquiredLock extends LockRecord {
+  lock_id: string;
+  /**
+   * Set when this run took over an EXPIRED lock of another run (the takeover is written to the audit log as
+   * `lock_takeover`). Callers should say so: "Took over an expired lock held by OWNER since ACQUIRED_AT".
+   */
+  replaced?: LockRecord;
 }
 
 export interface LockRequest {
@@ -69,15 +124,40 @@ export interface Store {
   appendAudit(entry: AuditEntry): Promise<AuditRecord>;
   /** Ordered by seq. With `limit`, the latest `limit` matching entries (still in ascending order). */
   listAudit(opts?: { planId?: string; limit?: number }): Promise<AuditRecord[]>;
+  /** Reads the whole chain and the head and checks them (see verifyChain). Never throws on bad rows. */
   verifyAudit(): Promise<AuditVerification>;
-  /** Throws LockHeldError when held and not expired (after polling up to waitMs). */
-  acquireLock(req: LockRequest): Promise<LockRecord>;
-  /** Extend our own lock (conditional on run_id); throws UserError when this run no longer holds it. */
+  /** The chain head as stored (consistent read); undefined when no head item exists yet. */
+  auditHead(): Promise<AuditHead | undefined>;
+  /**
+   * Call under the apply lock, before anything else: moves the head over correctly chained rows an
+   * interrupted append left after it (and creates the head of a chain that has none). Never moves it over a
+   * row that does not chain; reports that row as `blocked`.
+   */
+  repairAuditHead(): Promise<AuditHeadRepair>;
+  /**
+   * The audit row of one change of one run, searching newest first through at most `maxRows` rows
+   * (default 2000): for crash recovery, to tell whether an owed row was already written.
+   */
+  findAudit(runId: string, changeId: string, opts?: { maxRows?: number }): Promise<AuditRecord | undefined>;
+  /**
+   * Throws LockHeldError (with the holder's lock id) when held and not expired (after polling up to waitMs).
+   * Taking over an expired lock returns it as `replaced` and appends a `lock_takeover` audit row.
+   */
+  acquireLock(req: LockRequest): Promise<AcquiredLock>;
+  /** Extend our own lock (conditional on run_id); throws LockLostError when this run no longer holds it. */
   renewLock(runId: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Fencing: one conditional write on the lock item that succeeds only while this run holds an unexpired
+   * lock, and bumps its `fence` counter (returned). Throws LockLostError otherwise. Call before every write.
+   */
+  checkLock(runId: string): Promise<number>;
   /** Conditional on run_id; silently ok when the lock is gone (or was taken over by another run). */
   releaseLock(runId: string): Promise<void>;
   getLock(): Promise<LockRecord | undefined>;
-  /** Removes whatever lock exists and returns it; records the removal in the audit log. */
-  forceUnlock(reason: string, by: string): Promise<LockRecord | undefined>;
+  /**
+   * Removes the lock and returns it (undefined: no lock); records the removal in the audit log. With lockId,
+   * only the lock with that id (a legacy lock without one: its run_id): another lock throws LockIdMismatchError.
+   */
+  forceUnlock(reason: string, by: string, lockId?: string): Promise<LockRecord | undefined>;
   destroy(): void;
 }

@@ -33,7 +33,12 @@ describe("audit chain", () => {
     expect(rows.every((r) => r.stream === AUDIT_STREAM && /^[0-9a-f]{64}$/.test(r.hash))).toBe(true);
     expectLinked(rows);
     expect(await store.listAudit()).toEqual(rows);
-    expect(await store.verifyAudit()).toEqual({ ok: true, count: 3, problems: [] });
+    expect(await store.verifyAudit()).toEqual({
+      ok: true,
+      count: 3,
+      problems: [],
+      head: { seq: 3, hash: rows[2]!.hash, updated_at: expect.any(String) },
+    });
   });
 
   it("lists by plan and returns the latest entries for a limit, in seq order", async () => {
@@ -68,7 +73,9 @@ describe("audit chain", () => {
     const result = await store.verifyAudit();
     expect(result.ok).toBe(false);
     expect(result.count).toBe(4);
-    expect(result.problems).toEqual([{ seq: 2, reason: expect.stringMatching(/hash does not match/) }]);
+    expect(result.problems).toEqual([
+      { seq: 2, kind: "edited", reason: expect.stringMatching(/hash does not match/) },
+    ]);
   });
 
   it("reports a gap when a row was deleted", async () => {
@@ -80,7 +87,7 @@ describe("audit chain", () => {
     const result = await store.verifyAudit();
     expect(result.ok).toBe(false);
     expect(result.count).toBe(3);
-    expect(result.problems).toEqual([{ seq: 3, reason: "gap: seq 2 missing before seq 3" }]);
+    expect(result.problems).toEqual([{ seq: 3, kind: "gap", reason: "gap: seq 2 missing before seq 3" }]);
   });
 
   it("reports a re-hashed row whose prev_hash no longer links to its predecessor", async () => {
@@ -90,7 +97,12 @@ describe("audit chain", () => {
     await sandbox.raw().send(new PutCommand({ TableName: tables.audit, Item: forged }));
 
     expect((await store.verifyAudit()).problems).toEqual([
-      { seq: 3, reason: "prev_hash does not match the hash of seq 2" },
+      { seq: 3, kind: "unlinked", reason: "prev_hash does not match the hash of seq 2" },
+      {
+        seq: 3,
+        kind: "head_mismatch",
+        reason: "the chain head's hash is not the hash of seq 3 (the row or the head was changed)",
+      },
     ]);
   });
 
@@ -103,6 +115,7 @@ describe("audit chain", () => {
     const rows = await store.listAudit();
     expectLinked(rows);
     expect(rows.map((r) => r.change_id).sort()).toEqual(appended.map((r) => r.change_id).sort());
-    expect(await store.verifyAudit()).toEqual({ ok: true, count: 10, problems: [] });
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, count: 10, problems: [] });
+    expect(await store.auditHead()).toMatchObject({ seq: 10, hash: rows[9]!.hash });
   });
 });
