@@ -2,6 +2,7 @@
 // against which endpoint, and what to do about it. Shared by src/live (API Gateway) and src/store (DynamoDB).
 
 import { UserError } from "../errors.js";
+import { isTimeout, type Timeouts } from "./client-config.js";
 
 export type AwsService = "API Gateway" | "DynamoDB";
 
@@ -15,6 +16,8 @@ export interface AwsErrorContext {
   profile?: string;
   /** What the call was about, as a phrase: "usage plan ab12cd", "table usage-plans-metadata". */
   resource?: string;
+  /** The client's per-attempt timeouts, for "did not answer within N s". */
+  timeouts?: Timeouts;
 }
 
 interface ServiceFacts {
@@ -169,6 +172,83 @@ function codeAndMessage(err: unknown): string {
 
 type Describer = (err: unknown, ctx: AwsErrorContext, facts: ServiceFacts) => UserError | undefined;
 
+/** "10", "1.5", "0.25": milliseconds as seconds, without trailing zeros. */
+export function formatSeconds(ms: number): string {
+  return String(Math.round(ms) / 1000);
+}
+
+/** The timeout the HTTP handler reported in its message ("configured 10000 ms requestTimeout"). */
+function reportedTimeoutMs(err: unknown): number | undefined {
+  const m = /configured (?:timeout of )?(\d+) ?ms/.exec(stringProp(err, "message") ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+function attemptsNote(err: unknown): string {
+  const attempts = prop(prop(err, "$metadata"), "attempts");
+  return typeof attempts === "number" && attempts > 1 ? ` (${attempts} attempts)` : "";
+}
+
+/** A connect or request timeout of the SDK's HTTP handler: the endpoint did not answer in time. */
+const timedOut: Describer = (err, ctx, facts) => {
+  if (!isTimeout(err)) return undefined;
+  const connecting = /did not establish a connection/.test(stringProp(err, "message") ?? "");
+  const ms = (connecting ? ctx.timeouts?.connectMs : ctx.timeouts?.requestMs) ?? reportedTimeoutMs(err);
+  const within = ms === undefined ? "in time" : `within ${formatSeconds(ms)} s`;
+  const what = connecting
+    ? `did not accept a connection ${within} (${ctx.action}${onResource(ctx)})`
+    : `did not answer ${ctx.action}${onResource(ctx)} ${within}`;
+  const raise = connecting
+    ? "raise `timeouts.connect` in upg.config.yaml"
+    : "allow more time with --timeout or `timeouts.request` in upg.config.yaml";
+  return new UserError(`${ctx.service} at ${ctx.endpoint} ${what}${attemptsNote(err)}.`, {
+    hint:
+      `Check that the endpoint is right and reachable (${facts.endpointVariable} / --region, proxy, VPN, ` +
+      `firewall), or ${raise}.`,
+    cause: err,
+  });
+};
+
+/** An answer the SDK could not read as an AWS reply (an HTML error page from a proxy or load balancer). */
+const notAnAwsReply: Describer = (err, ctx, facts) => {
+  const message = stringProp(err, "message") ?? "";
+  if (awsErrorName(err) !== "SyntaxError" && !/Deserialization error/.test(message)) return undefined;
+  const response = prop(err, "$response");
+  const status = awsHttpStatus(err) ?? prop(response, "statusCode");
+  if (typeof status !== "number") return undefined;
+  const contentType = stringProp(prop(response, "headers"), "content-type")?.split(";")[0]?.trim();
+  const body = contentType ? `a ${contentType} page` : "a body";
+  return new UserError(
+    `${ctx.service} ${ctx.action}${onResource(ctx)} failed at ${ctx.endpoint}: the endpoint answered ` +
+      `HTTP ${status} with ${body}, not an AWS reply.`,
+    {
+      hint:
+        `Something other than ${ctx.service} answered: a proxy, a load balancer or a wrong endpoint URL ` +
+        `(check ${facts.endpointVariable}, HTTPS_PROXY). ${status >= 500 ? "If it was a passing outage, run again." : ""}`.trim(),
+      cause: err,
+    },
+  );
+};
+
+/** AWS's answer to a request signed for another region than the endpoint's. */
+const WRONG_REGION_RE = /scoped to a valid region(?:, not '([^']+)')?/i;
+
+const wrongRegion: Describer = (err, ctx, facts) => {
+  const m = WRONG_REGION_RE.exec(stringProp(err, "message") ?? "");
+  if (!m) return undefined;
+  const signed = m[1] ?? ctx.region;
+  return new UserError(
+    `${ctx.service} at ${ctx.endpoint} refused ${ctx.action}: the request was signed for region ${signed}, ` +
+      "which is not the region of that endpoint.",
+    {
+      hint:
+        "The credentials are fine; the region is wrong. upg signs for --region, else AWS_REGION, else the first " +
+        `of \`regions:\` in upg.config.yaml; make it the endpoint's region, or point ${facts.endpointVariable} ` +
+        "at an endpoint of that region.",
+      cause: err,
+    },
+  );
+};
+
 const unreachable: Describer = (err, ctx, facts) => {
   const code = networkCode(err);
   if (!code) return undefined;
@@ -237,7 +317,10 @@ const apiGatewayLimit: Describer = (err, ctx) => {
 };
 
 const DESCRIBERS: readonly Describer[] = [
+  timedOut,
   unreachable,
+  notAnAwsReply,
+  wrongRegion,
   missingCredentials,
   rejectedCredentials,
   accessDenied,

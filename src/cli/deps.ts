@@ -4,12 +4,15 @@
 import { randomUUID } from "node:crypto";
 import type { CoreDeps } from "../apply/make-plan.js";
 import type { AwsTarget } from "../aws/client-config.js";
+import type { PacerWait } from "../live/pacer.js";
 import type { UpgConfig } from "../model/spec.js";
 import type { GlobalOptions } from "./global-options.js";
 
 export interface RunDeps extends CoreDeps {
   runId: string;
   target: AwsTarget;
+  /** Where long pacing waits are reported (the CLI's progress output sets it). */
+  waits: { listener?: (wait: PacerWait) => void };
   close(): void;
 }
 
@@ -18,8 +21,16 @@ export async function openDeps(g: GlobalOptions, config: UpgConfig, region: stri
     import("../live/gateway.js"),
     import("../store/index.js"),
   ]);
-  const target: AwsTarget = { region, ...(g.profile ? { profile: g.profile } : {}) };
-  const live = createLiveGateway({ target, pacing: config.pacing });
+  const target: AwsTarget = {
+    region,
+    ...(g.profile ? { profile: g.profile } : {}),
+    timeouts: {
+      connectMs: config.timeouts.connect_ms,
+      requestMs: g.timeoutMs ?? config.timeouts.request_ms,
+    },
+  };
+  const waits: RunDeps["waits"] = {};
+  const live = createLiveGateway({ target, pacing: config.pacing, onWait: (w) => waits.listener?.(w) });
   const store = createStore({ target, tables: config.tables });
   return {
     live,
@@ -27,6 +38,7 @@ export async function openDeps(g: GlobalOptions, config: UpgConfig, region: stri
     clock: () => new Date(),
     runId: randomUUID(),
     target,
+    waits,
     close() {
       live.destroy();
       store.destroy();

@@ -1,6 +1,8 @@
 // The options every command shares, read from commander into a typed object.
 
 import type { Command } from "commander";
+import { UserError } from "../errors.js";
+import { DURATION_FORMAT, describeMs, durationMs, TIMEOUT_BOUNDS } from "../spec/duration.js";
 
 export interface GlobalOptions {
   config: string;
@@ -8,11 +10,31 @@ export interface GlobalOptions {
   configExplicit: boolean;
   profile?: string;
   region?: string;
+  /** --timeout: per-attempt request timeout of every AWS call, in ms (overrides the project file). */
+  timeoutMs?: number;
   color: boolean;
 }
 
+/** --timeout's value in ms; a UserError when it is not a duration in the allowed range. */
+export function parseTimeoutOption(value: string): number {
+  const ms = durationMs(value);
+  const { min, max } = TIMEOUT_BOUNDS.request;
+  if (ms === undefined || ms < min || ms > max) {
+    throw new UserError(`Invalid --timeout "${value}".`, {
+      hint: `Use ${DURATION_FORMAT}, between ${describeMs(min)} and ${describeMs(max)}.`,
+    });
+  }
+  return ms;
+}
+
 export function globalOptions(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as { config: string; profile?: string; region?: string; color?: boolean };
+  const o = cmd.optsWithGlobals() as {
+    config: string;
+    profile?: string;
+    region?: string;
+    timeout?: string;
+    color?: boolean;
+  };
   let root: Command = cmd;
   while (root.parent) root = root.parent;
   const source = root.getOptionValueSource("config");
@@ -21,6 +43,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
     configExplicit: source !== undefined && source !== "default",
     ...(o.profile ? { profile: o.profile } : {}),
     ...(o.region ? { region: o.region } : {}),
+    ...(o.timeout !== undefined ? { timeoutMs: parseTimeoutOption(o.timeout) } : {}),
     color: o.color !== false,
   };
 }

@@ -34,6 +34,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option("-c, --config <file>", "project file", "upg.config.yaml")
     .option("--profile <name>", "AWS profile from ~/.aws/config")
     .option("--region <region>", "AWS region (default: first of `regions` in the project file)")
+    .option(
+      "--timeout <duration>",
+      "how long one attempt of an AWS call may take, e.g. 30s (default: timeouts.request in the project file, else 10s)",
+    )
     .option("--no-color", "disable colours (also: NO_COLOR=1)")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXAMPLES)

@@ -6,6 +6,7 @@ import type { PlanSpec, UpgConfig } from "../model/spec.js";
 import { renderDiagnosticsHuman } from "../render/diagnostics.js";
 import { loadConfig } from "../spec/config.js";
 import { hasErrors, sortDiagnostics } from "../spec/diagnostics.js";
+import { durationMs } from "../spec/duration.js";
 import { DEFAULT_PLANS_DIR, loadSpecs } from "../spec/load.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, styleFor } from "./output.js";
@@ -76,10 +77,8 @@ export function scopeTargets(
 
 /** "90s", "5m", "1h" or a number of seconds → milliseconds. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UserError(`Invalid duration "${value}".`, { hint: "Use e.g. 30s, 5m or 1h." });
-  const n = Number(m[1]);
-  const unit = m[2] ?? "s";
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!;
-  return Math.round(n * factor);
+  const ms = durationMs(value);
+  if (ms === undefined)
+    throw new UserError(`Invalid duration "${value}".`, { hint: "Use e.g. 30s, 5m or 1h." });
+  return ms;
 }

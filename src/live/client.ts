@@ -2,13 +2,10 @@
 // and with SDK errors turned into UserErrors that name the call and what it was about.
 
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
-import { type AwsTarget, sdkClientConfig } from "../aws/client-config.js";
+import { type AwsTarget, limitTimeoutRetries, sdkClientConfig, timeoutsOf } from "../aws/client-config.js";
 import { type AwsErrorContext, awsErrorName, describeAwsError, serviceEndpoint } from "../aws/errors.js";
 import type { PacingLimits } from "../model/spec.js";
-import { createPacer, type Pacer } from "./pacer.js";
-
-/** A black-holed endpoint fails instead of hanging. */
-export const REQUEST_TIMEOUTS = { connectionTimeout: 5000, requestTimeout: 30000 };
+import { createPacer, type Pacer, type PacerOptions } from "./pacer.js";
 
 export interface GatewayContext {
   client: APIGatewayClient;
@@ -26,17 +23,20 @@ export function createContext(
   target: AwsTarget,
   pacing: PacingLimits,
   pageSize = MAX_PAGE_SIZE,
+  pacerOptions: PacerOptions = {},
 ): GatewayContext {
-  const client = new APIGatewayClient({ ...sdkClientConfig(target), requestHandler: REQUEST_TIMEOUTS });
+  // Connect and request timeouts that fail the call (a black-holed endpoint fails instead of hanging).
+  const client = limitTimeoutRetries(new APIGatewayClient(sdkClientConfig(target)));
   const where: GatewayContext["where"] = {
     service: "API Gateway",
     endpoint: serviceEndpoint("API Gateway", target),
     region: target.region,
+    timeouts: timeoutsOf(target),
   };
   if (target.profile) where.profile = target.profile;
   return {
     client,
-    pacer: createPacer(pacing),
+    pacer: createPacer(pacing, pacerOptions),
     target,
     where,
     counts: new Map(),

@@ -4,10 +4,11 @@
 
 import { userInfo } from "node:os";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { type AwsTarget, sdkClientConfig } from "../aws/client-config.js";
+import { type AwsTarget, limitTimeoutRetries, sdkClientConfig, timeoutsOf } from "../aws/client-config.js";
 
 const SANDBOX_TIMEOUT_MS = 1500;
-const STS_TIMEOUTS = { connectionTimeout: 2000, requestTimeout: 5000 };
+/** Identity is best effort: STS gets at most these timeouts, and one attempt. */
+const STS_MAX_TIMEOUTS = { connectMs: 2000, requestMs: 5000 };
 
 /** The API Gateway endpoint when it is set explicitly (not the regional default). */
 export function explicitApiGatewayEndpoint(target: AwsTarget, env: NodeJS.ProcessEnv): string | undefined {
@@ -31,10 +32,12 @@ async function sandboxIdentity(endpoint: string): Promise<string | undefined> {
 /** STS honours AWS_ENDPOINT_URL_STS itself; the API Gateway endpoint must not leak into it. */
 async function stsIdentity(target: AwsTarget): Promise<string | undefined> {
   const { endpoint: _apiGateway, ...rest } = target;
-  const client = new STSClient({
-    ...sdkClientConfig({ ...rest, maxAttempts: 1 }),
-    requestHandler: STS_TIMEOUTS,
-  });
+  const t = timeoutsOf(target);
+  const timeouts = {
+    connectMs: Math.min(t.connectMs, STS_MAX_TIMEOUTS.connectMs),
+    requestMs: Math.min(t.requestMs, STS_MAX_TIMEOUTS.requestMs),
+  };
+  const client = limitTimeoutRetries(new STSClient(sdkClientConfig({ ...rest, maxAttempts: 1, timeouts })));
   try {
     const out = await client.send(new GetCallerIdentityCommand({}));
     return out.Arn || undefined;

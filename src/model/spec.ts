@@ -94,6 +94,8 @@ export interface UpgConfig {
   auto_fix: { enabled: boolean; max_severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" };
   pacing: PacingLimits;
   lock: { ttl_seconds: number };
+  /** Per-attempt timeouts of every AWS call (connect, and the whole request). */
+  timeouts: { connect_ms: number; request_ms: number };
   /** Where the config came from, when it came from a file. */
   source?: string;
 }

@@ -1,8 +1,10 @@
 // upg.config.yaml: region(s), table names, ownership tag, policy limits, alerts, auto-fix, pacing.
 
 import { existsSync } from "node:fs";
+import { DEFAULT_TIMEOUTS } from "../aws/client-config.js";
 import type { UpgConfig } from "../model/spec.js";
 import type { Diagnostic } from "./diagnostics.js";
+import { durationMs } from "./duration.js";
 import { type ConfigFileDoc, configFileSchema } from "./schema.js";
 import { loadYamlFile } from "./yaml-source.js";
 import { issuesToDiagnostics, withoutBadFields } from "./zod-issues.js";
@@ -18,7 +20,12 @@ export const DEFAULT_CONFIG: UpgConfig = {
   auto_fix: { enabled: false, max_severity: "MEDIUM" },
   pacing: { requests_per_second: 10, burst: 40, update_usage_plan_interval_ms: 20000, concurrency: 4 },
   lock: { ttl_seconds: 900 },
+  timeouts: { connect_ms: DEFAULT_TIMEOUTS.connectMs, request_ms: DEFAULT_TIMEOUTS.requestMs },
 };
+
+function durationOr(value: string | number | undefined, fallback: number): number {
+  return value === undefined ? fallback : (durationMs(value) ?? fallback);
+}
 
 export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
   const d = DEFAULT_CONFIG;
@@ -42,6 +49,10 @@ export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
     },
     pacing: { ...d.pacing, ...doc.pacing },
     lock: { ttl_seconds: doc.lock?.ttl_seconds ?? d.lock.ttl_seconds },
+    timeouts: {
+      connect_ms: durationOr(doc.timeouts?.connect, d.timeouts.connect_ms),
+      request_ms: durationOr(doc.timeouts?.request, d.timeouts.request_ms),
+    },
     ...(source ? { source } : {}),
   };
 }

@@ -3,7 +3,7 @@
 
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { sdkClientConfig } from "../aws/client-config.js";
+import { limitTimeoutRetries, sdkClientConfig, timeoutsOf } from "../aws/client-config.js";
 import { serviceEndpoint } from "../aws/errors.js";
 import { type DynamoErrorContext, describeDynamoError, dynamoErrorName } from "./errors.js";
 import type { StoreOptions, TableNames } from "./types.js";
@@ -15,13 +15,14 @@ export interface StoreContext {
   where: Omit<DynamoErrorContext, "action" | "table">;
 }
 
-/** The endpoint the SDK will use, for error messages. */
+/** The clients of one store: connect and request timeouts that fail the call, as for API Gateway. */
 export function createContext(opts: StoreOptions): StoreContext {
-  const client = new DynamoDBClient(sdkClientConfig(opts.target));
+  const client = limitTimeoutRetries(new DynamoDBClient(sdkClientConfig(opts.target)));
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const where: StoreContext["where"] = {
     endpoint: serviceEndpoint("DynamoDB", opts.target),
     region: opts.target.region,
+    timeouts: timeoutsOf(opts.target),
   };
   if (opts.target.profile) where.profile = opts.target.profile;
   return { client, doc, tables: opts.tables, where };

@@ -1,6 +1,7 @@
 // Turns what the DynamoDB SDK throws into errors a user can act on: a thin layer over
 // src/aws/errors.ts that adds the one DynamoDB-specific case (a missing table).
 
+import type { Timeouts } from "../aws/client-config.js";
 import { awsErrorName, describeAwsError } from "../aws/errors.js";
 import { UserError } from "../errors.js";
 
@@ -12,6 +13,8 @@ export interface DynamoErrorContext {
   endpoint: string;
   region: string;
   profile?: string;
+  /** The client's per-attempt timeouts, for "did not answer within N s". */
+  timeouts?: Timeouts;
 }
 
 /** The SDK's error name (service exceptions) or undefined. */
