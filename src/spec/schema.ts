@@ -2,6 +2,7 @@
 // Rules that span fields or files live in rules.ts; this file is only shape and ranges.
 
 import { z } from "zod";
+import { DURATION_FORMAT, describeMs, durationMs, TIMEOUT_BOUNDS } from "./duration.js";
 import { parseStageObject, parseStageString, STAGE_REF_FORMATS } from "./stage-ref.js";
 
 /** Stage references are checked inside the schema so their errors come with every other one. */
@@ -15,9 +16,36 @@ function stageRefIssue(res: { ok: boolean; message?: string }, ctx: z.Refinement
   }
 }
 
-const nonNegative = (what: string) => z.number().min(0, { message: `${what} must be 0 or more` });
 /** AWS stores these as 32-bit integers. */
 export const MAX_INT32 = 2147483647;
+/**
+ * The smallest non-zero rate (requests per second) a plan may declare. API Gateway takes any double, but
+ * DynamoDB numbers stop at 1e-130 (a rate of 1e-300 is created in API Gateway and then fails every record
+ * write), and a rate below one request in 1000 s throttles nothing a quota would not.
+ */
+export const MIN_RATE = 0.001;
+export const MAX_RATE = MAX_INT32;
+
+const RATE_HINT = `Use 0 (block all requests) or a rate between ${MIN_RATE} and ${MAX_RATE} requests per second.`;
+
+/** A request rate: 0, or between MIN_RATE and MAX_RATE (a double, stored as a DynamoDB number). */
+const rate = (what: string) =>
+  z
+    .number()
+    .min(0, { message: `${what} must be 0 or more` })
+    .max(MAX_RATE, { message: `${what} must be at most ${MAX_RATE}` })
+    .superRefine((v, ctx) => {
+      if (v > 0 && v < MIN_RATE) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${what} ${v} is too small: a non-zero rate must be at least ${MIN_RATE} requests per second`,
+          params: {
+            code: "out_of_range",
+            hint: `${RATE_HINT} Much smaller numbers cannot be stored in DynamoDB (magnitude 1e-130 and up).`,
+          },
+        });
+      }
+    });
 
 const nonNegativeInt = (what: string) =>
   z
@@ -28,7 +56,7 @@ const nonNegativeInt = (what: string) =>
 
 export const methodThrottleSchema = z
   .strictObject({
-    rate_limit: nonNegative("rate_limit").optional().describe("Steady requests per second for this method."),
+    rate_limit: rate("rate_limit").optional().describe("Steady requests per second for this method."),
     burst_limit: nonNegativeInt("burst_limit").optional().describe("Bucket size for this method."),
   })
   .describe("Throttle for one method of the stage.");
@@ -70,9 +98,7 @@ export const planFileSchema = z
     name: z.string().min(1).max(1024).describe("Display name in API Gateway."),
     description: z.string().max(125000).optional().describe("Free text shown in API Gateway."),
     tier: z.string().min(1).optional().describe("Business tier: Free, Basic, Premium, Enterprise, ..."),
-    rate_limit: nonNegative("rate_limit")
-      .optional()
-      .describe("Steady requests per second (may be fractional)."),
+    rate_limit: rate("rate_limit").optional().describe("Steady requests per second (may be fractional)."),
     burst_limit: nonNegativeInt("burst_limit").optional().describe("Token bucket size (requests)."),
     quota_limit: nonNegativeInt("quota_limit").optional().describe("Requests allowed per quota_period."),
     quota_period: z.enum(["DAY", "WEEK", "MONTH"]).optional().describe("DAY, WEEK or MONTH."),
@@ -107,6 +133,56 @@ const alertTargetSchema = z.discriminatedUnion("type", [
 
 const positive = (what: string) => z.number().positive({ message: `${what} must be more than 0` });
 
+/** DynamoDB table names: 3-255 characters of letters, digits, '_', '.' and '-'. */
+export const TABLE_NAME_RE = /^[A-Za-z0-9_.-]{3,255}$/;
+const tableName = z.string().regex(TABLE_NAME_RE, {
+  message: "not a DynamoDB table name: 3-255 characters of letters, digits, '_', '.' and '-'",
+});
+
+/** AWS reserves tag keys starting with `aws:` (any case); keys are 1-128 characters. */
+export function reservedTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith("aws:");
+}
+
+const ownershipTagKey = z
+  .string()
+  .min(1, { message: "ownership_tag_key must not be empty" })
+  .max(128, { message: "ownership_tag_key must be at most 128 characters (AWS's limit for tag keys)" })
+  .superRefine((v, ctx) => {
+    if (reservedTagKey(v)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `ownership_tag_key \`${v}\` uses the prefix aws:, which AWS reserves for its own tags`,
+        params: { code: "reserved_tag_key", hint: "Use a key of your own, e.g. upg:plan-id (the default)." },
+      });
+    }
+  });
+
+/** A duration field: "3s", "500ms", "2m", or a number of seconds, within `bounds` (ms). */
+const duration = (what: string, bounds: { min: number; max: number }) =>
+  z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+    const ms = durationMs(v);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what} must be ${DURATION_FORMAT}; got ${JSON.stringify(v)}`,
+        params: { code: "invalid_duration", hint: `Write e.g. ${what}: 10s.` },
+      });
+    } else if (ms < bounds.min || ms > bounds.max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what} ${describeMs(ms)} is out of range (${describeMs(bounds.min)} to ${describeMs(bounds.max)})`,
+        params: {
+          code: "out_of_range",
+          hint: `Use a duration between ${describeMs(bounds.min)} and ${describeMs(bounds.max)}.`,
+        },
+      });
+    }
+  });
+
+/** Lock TTL bounds in seconds: long enough to cover a slow apply step, short enough that a crash heals. */
+export const LOCK_TTL_BOUNDS = { min: 10, max: 86_400 } as const;
+
 export const configFileSchema = z
   .strictObject({
     regions: z
@@ -116,15 +192,12 @@ export const configFileSchema = z
       .describe("Regions this project manages; the first is the default."),
     tables: z
       .strictObject({
-        metadata: z.string().min(3).max(255).optional(),
-        audit: z.string().min(3).max(255).optional(),
+        metadata: tableName.optional().describe("Master records table (default usage-plans-metadata)."),
+        audit: tableName.optional().describe("Audit log table (default usage-plans-audit)."),
       })
       .optional()
       .describe("DynamoDB table names."),
-    ownership_tag_key: z
-      .string()
-      .min(1)
-      .max(128)
+    ownership_tag_key: ownershipTagKey
       .optional()
       .describe("Tag key upg writes on plans it owns (value: the plan_id)."),
     policy: z
@@ -146,14 +219,58 @@ export const configFileSchema = z
       .describe("Which drift `upg drift --fix` may repair without asking."),
     pacing: z
       .strictObject({
-        requests_per_second: positive("requests_per_second").optional(),
-        burst: positive("burst").optional(),
-        update_usage_plan_interval_ms: z.number().min(0).optional(),
-        concurrency: z.number().int().min(1).max(64).optional(),
+        requests_per_second: z
+          .number()
+          .min(0.01, { message: "requests_per_second must be at least 0.01" })
+          .max(100_000, { message: "requests_per_second must be at most 100000" })
+          .optional(),
+        burst: z
+          .number()
+          .min(1, { message: "burst must be at least 1" })
+          .max(100_000, { message: "burst must be at most 100000" })
+          .optional(),
+        update_usage_plan_interval_ms: z
+          .number()
+          .int({ message: "update_usage_plan_interval_ms must be a whole number of milliseconds" })
+          .min(0, { message: "update_usage_plan_interval_ms must be 0 or more" })
+          .max(3_600_000, { message: "update_usage_plan_interval_ms must be at most 3600000 (one hour)" })
+          .optional(),
+        concurrency: z
+          .number()
+          .int({ message: "concurrency must be a whole number" })
+          .min(1, { message: "concurrency must be at least 1" })
+          .max(64, { message: "concurrency must be at most 64" })
+          .optional(),
       })
       .optional()
       .describe("Control-plane pacing; defaults are AWS's published limits."),
-    lock: z.strictObject({ ttl_seconds: positive("ttl_seconds").optional() }).optional(),
+    lock: z
+      .strictObject({
+        ttl_seconds: z
+          .number()
+          .int({ message: "ttl_seconds must be a whole number of seconds" })
+          .min(LOCK_TTL_BOUNDS.min, { message: `ttl_seconds must be at least ${LOCK_TTL_BOUNDS.min}` })
+          .max(LOCK_TTL_BOUNDS.max, {
+            message: `ttl_seconds must be at most ${LOCK_TTL_BOUNDS.max} (24 hours)`,
+          })
+          .optional()
+          .describe("How long an apply's lock lives without renewal (seconds, default 900)."),
+      })
+      .optional()
+      .describe("The lock that keeps two applies apart."),
+    timeouts: z
+      .strictObject({
+        connect: duration("connect", TIMEOUT_BOUNDS.connect)
+          .optional()
+          .describe("How long to wait for a connection to AWS (default 3s)."),
+        request: duration("request", TIMEOUT_BOUNDS.request)
+          .optional()
+          .describe(
+            "How long one attempt of an AWS call may take in all (default 10s; --timeout overrides).",
+          ),
+      })
+      .optional()
+      .describe("Timeouts of every API Gateway, DynamoDB and STS call, e.g. { connect: 3s, request: 10s }."),
   })
   .describe("upg project file (upg.config.yaml).");
 
