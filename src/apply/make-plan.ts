@@ -3,10 +3,11 @@
 import { buildPlan } from "../diff/build-plan.js";
 import { referencedApis, resolveDesired } from "../diff/resolve.js";
 import type { LiveGateway } from "../live/types.js";
-import type { Plan } from "../model/plan.js";
+import type { Change, Plan } from "../model/plan.js";
 import type { MasterRecord } from "../model/record.js";
 import type { PlanSpec, UpgConfig } from "../model/spec.js";
 import type { LiveState } from "../model/state.js";
+import { canonicalJson } from "../store/canonical.js";
 import type { Store } from "../store/index.js";
 
 export interface CoreDeps {
@@ -51,7 +52,42 @@ export async function makePlan(req: PlanRequest, deps: CoreDeps): Promise<Snapsh
   return { live, records, plan };
 }
 
-/** Why a saved plan no longer matches what is there now, or undefined when it still does. */
+function differs(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) !== canonicalJson(b);
+}
+
+/** Where a plan was declared is display-only, and spelled as the paths were given (`./plans` or `plans`). */
+function withoutSource<T extends { source?: unknown } | undefined>(d: T): T {
+  if (!d) return d;
+  const { source: _where, ...rest } = d;
+  return rest as T;
+}
+
+function comparableChange(c: Change): Change {
+  return c.desired ? { ...c, desired: withoutSource(c.desired) } : c;
+}
+
+/** Which changes differ between two plans, for a message: at most three change ids, each said why. */
+function changeDifferences(saved: Plan, current: Plan): string[] {
+  const now = new Map(current.changes.map((c) => [c.id, comparableChange(c)]));
+  const then = new Set(saved.changes.map((c) => c.id));
+  const out: string[] = [];
+  for (const c of saved.changes) {
+    const fresh = now.get(c.id);
+    if (!fresh) out.push(`${c.id} is not in the current plan`);
+    else if (differs(comparableChange(c), fresh)) out.push(`${c.id} differs`);
+  }
+  for (const c of current.changes) if (!then.has(c.id)) out.push(`${c.id} is missing from it`);
+  const order = (p: Plan) => p.changes.map((c) => c.id);
+  if (out.length === 0 && differs(order(saved), order(current))) out.push("the order of the changes differs");
+  return out.length > 3 ? [...out.slice(0, 3), `${out.length - 3} more`] : out;
+}
+
+/**
+ * Why a saved plan no longer matches what is there now, or undefined when it still does. Beyond the record
+ * versions and the live fingerprint, everything apply executes (changes, desired settings, live keys) and the
+ * problems must equal the plan computed now: a saved plan can only ever run what `upg plan` would run.
+ */
 export function staleReason(saved: Plan, current: Plan): string | undefined {
   if (saved.region !== current.region) return `it was made for region ${saved.region}, not ${current.region}`;
   const moved = Object.entries(saved.fingerprint.records).filter(
@@ -62,5 +98,22 @@ export function staleReason(saved: Plan, current: Plan): string | undefined {
   }
   if (saved.fingerprint.live !== current.fingerprint.live)
     return "live API Gateway state changed since it was made";
+  if (differs(saved.fingerprint.records, current.fingerprint.records))
+    return "the set of master records changed since it was made";
+  if (differs(saved.targets, current.targets)) return "its targets differ from the plan computed now";
+  const noLonger = "it no longer equals what `upg plan` computes now";
+  const changes = changeDifferences(saved, current);
+  if (changes.length > 0) return `${noLonger} (${changes.join("; ")})`;
+  if (differs(saved.desired.map(withoutSource), current.desired.map(withoutSource)))
+    return `${noLonger} (the declared settings differ)`;
+  if (differs(saved.live_keys, current.live_keys)) return `${noLonger} (the live keys differ)`;
+  const problems = (p: Plan) =>
+    p.problems.map(({ code, planId, message, subject }) => ({ code, planId, message, subject }));
+  if (differs(problems(saved), problems(current))) {
+    const first = current.problems[0];
+    return first
+      ? `${noLonger}, which has problems (${first.planId}: ${first.message})`
+      : `${noLonger} (its problems differ)`;
+  }
   return undefined;
 }

@@ -1,11 +1,18 @@
 // `upg plan` and `upg apply`: options in, exit code out. Printing lives here; logic does not.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { applyPlan } from "../apply/apply-plan.js";
-import { makePlan, type Snapshot, staleReason } from "../apply/make-plan.js";
+import { makePlan, type Snapshot } from "../apply/make-plan.js";
+import {
+  checkSavedPlan,
+  makeProvenance,
+  readSavedPlanFile,
+  type SavedPlan,
+  sealPlan,
+} from "../apply/saved-plan.js";
 import { errorMessage, UserError } from "../errors.js";
-import { PLAN_FORMAT_VERSION, type Plan } from "../model/plan.js";
+import type { Plan } from "../model/plan.js";
 import { renderApplyHuman, renderPlanHuman, renderPlanJson, renderPlanMarkdown } from "../render/plan.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
@@ -54,8 +61,21 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const { plan } = await snapshot(project, targets, deps, io);
-    if (opts.out) writePlanFile(opts.out, renderPlanJson(plan));
-    if (format === "json") io.stdout.write(renderPlanJson(plan));
+    // A saved plan carries what it was made for and a checksum; with --out, -o json shows that same document.
+    const doc = opts.out
+      ? sealPlan(
+          plan,
+          makeProvenance({
+            region: project.region,
+            callerArn: await deps.live.callerIdentity(),
+            config: project.config,
+            specs: project.specs,
+            targets,
+          }),
+        )
+      : plan;
+    if (opts.out) writePlanFile(opts.out, renderPlanJson(doc));
+    if (format === "json") io.stdout.write(renderPlanJson(doc));
     else if (format === "markdown") io.stdout.write(renderPlanMarkdown(plan));
     else io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
     if (opts.out && format === "human")
@@ -87,28 +107,9 @@ export interface ApplyCommandOptions {
   output: string;
 }
 
-export function readSavedPlan(file: string): Plan {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new UserError(`Cannot read the saved plan ${file}: ${errorMessage(err)}`, {
-      hint: "Make one with `upg plan --out FILE`.",
-    });
-  }
-  const p = parsed as Partial<Plan>;
-  if (
-    typeof p !== "object" ||
-    p === null ||
-    p.format_version !== PLAN_FORMAT_VERSION ||
-    !Array.isArray(p.changes) ||
-    !p.fingerprint
-  ) {
-    throw new UserError(`${file} is not a upg plan (format_version ${PLAN_FORMAT_VERSION}).`, {
-      hint: "Make one with `upg plan --out FILE`.",
-    });
-  }
-  return p as Plan;
+/** A saved plan, read through its schema and checksum (src/apply/saved-plan.ts); never trusted as is. */
+export function readSavedPlan(file: string): SavedPlan {
+  return readSavedPlanFile(file);
 }
 
 async function confirm(io: Io, out: NodeJS.WritableStream): Promise<boolean> {
@@ -190,11 +191,18 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
       const snap = await snapshot(project, targets, deps, io);
       const plan = saved ?? snap.plan;
       if (saved) {
-        const why = staleReason(saved, snap.plan);
-        if (why)
-          throw new UserError(`The saved plan ${opts.planFile} is stale: ${why}.`, {
-            hint: "Run `upg plan --out FILE` again and review it.",
-          });
+        // Made for here, from these inputs, and equal to the plan computed now — or refused.
+        checkSavedPlan(saved, {
+          file: opts.planFile!,
+          current: snap.plan,
+          provenance: makeProvenance({
+            region: project.region,
+            callerArn: await deps.live.callerIdentity(),
+            config: project.config,
+            specs: project.specs,
+            targets,
+          }),
+        });
       }
       const human = format === "human";
       // With -o json, stdout carries only the results: the plan and any prompt go to stderr.

@@ -113,7 +113,23 @@ export interface PlanFingerprint {
   records: Record<string, number>;
 }
 
-export const PLAN_FORMAT_VERSION = 1;
+/**
+ * Version 2 added `provenance` and `checksum`. apply refuses any other version: a saved plan made by another
+ * upg is made again, never guessed at.
+ */
+export const PLAN_FORMAT_VERSION = 2;
+
+/** What a saved plan was made for; apply refuses it anywhere else. */
+export interface PlanProvenance {
+  region: string;
+  /** AWS account id of the caller that made it; null when it could not be told. */
+  account: string | null;
+  tables: { metadata: string; audit: string };
+  /** The config's `project`, or null when it has none. */
+  project: string | null;
+  /** sha256 over the plan files and the config file the plan was computed from (see src/apply/saved-plan.ts). */
+  inputs_hash: string;
+}
 
 export interface Plan {
   format_version: number;
@@ -129,6 +145,10 @@ export interface Plan {
   violations: Violation[];
   problems: PlanProblem[];
   fingerprint: PlanFingerprint;
+  /** Set on a saved plan (`upg plan --out`). */
+  provenance?: PlanProvenance;
+  /** Set on a saved plan: sha256 of the canonical JSON of the document without this field. */
+  checksum?: string;
 }
 
 export type ChangeOutcome = "ok" | "failed" | "skipped";

@@ -141,7 +141,7 @@ describe("drift", () => {
     );
     const json = await p.upg(["plan", "-o", "json"]);
     const plan = JSON.parse(json.stdout);
-    expect(plan.format_version).toBe(1);
+    expect(plan.format_version).toBe(2);
     expect(plan.violations).toEqual([
       expect.objectContaining({
         violation_type: "rate_limit_changed",
