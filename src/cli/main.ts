@@ -4,7 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { errorMessage, UserError } from "../errors.js";
 import { type CliContext, registerCommands } from "./commands/index.js";
-import { processIo } from "./output.js";
+import { processIo, quietBrokenPipes } from "./output.js";
 
 export const VERSION = "0.1.0";
 
@@ -48,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs the CLI; returns the exit code (also stored in process.exitCode). */
 export async function main(argv: readonly string[]): Promise<number> {
+  quietBrokenPipes();
   const ctx: CliContext = { io: processIo(), exitCode: 0 };
   const program = buildProgram(ctx);
   let code: number;

@@ -13,6 +13,27 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+type ErrorEmitter = NodeJS.WritableStream & { on(event: "error", fn: (err: Error) => void): unknown };
+
+/**
+ * A reader that went away (`upg --help | head -1`) ends our output quietly instead of with an EPIPE stack
+ * trace. What is still written to that stream is dropped; the command itself runs to its end and exits
+ * with its own code, so an apply is never cut short between two changes by a closed pager.
+ */
+const quieted = new WeakSet<object>();
+
+export function quietBrokenPipes(streams: readonly ErrorEmitter[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    if (quieted.has(stream)) continue;
+    quieted.add(stream);
+    stream.on("error", (err: Error) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED") return;
+      throw err;
+    });
+  }
+}
+
 export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }
