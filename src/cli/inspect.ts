@@ -179,7 +179,16 @@ export async function runShowCommand(
   }
 }
 
-export async function runUnlockCommand(g: GlobalOptions, reason: string, io: Io): Promise<number> {
+export async function runUnlockCommand(
+  g: GlobalOptions,
+  lockId: string,
+  reason: string,
+  io: Io,
+): Promise<number> {
+  if (!lockId.trim())
+    throw new UserError("A lock id is required.", {
+      hint: "Use the id from the \"holds the apply lock (lock id …)\" message: upg unlock LOCK_ID --reason '…'.",
+    });
   if (!reason.trim())
     throw new UserError("--reason is required.", {
       hint: "Say why the lock is being released, e.g. --reason 'CI job 123 crashed'.",
@@ -189,10 +198,10 @@ export async function runUnlockCommand(g: GlobalOptions, reason: string, io: Io)
   try {
     await deps.store.checkTables();
     const by = await deps.live.callerIdentity();
-    const removed = await deps.store.forceUnlock(reason, by);
+    const removed = await deps.store.forceUnlock(reason, by, lockId.trim());
     io.stdout.write(
       removed
-        ? `Released the lock held by ${removed.owner} since ${removed.acquired_at}.\n`
+        ? `Released the lock held by ${removed.owner} since ${removed.acquired_at} (lock id ${lockId.trim()}).\n`
         : "No lock was held.\n",
     );
     return 0;

@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import type { Io } from "../output.js";
+import { registerAuditCommands } from "./audit.js";
 import { registerInspectCommands } from "./inspect.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
 import { registerSandboxCommand } from "./sandbox.js";
@@ -19,6 +20,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerPlanCommand(program, ctx);
   registerApplyCommand(program, ctx);
   registerInspectCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   registerSchemaCommand(program, ctx);
   registerSandboxCommand(program);
 }

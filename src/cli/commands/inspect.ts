@@ -55,11 +55,22 @@ Examples:
 
   program
     .command("unlock")
-    .description("Release the apply lock left by a crashed run (recorded in the audit log).")
+    .argument("<lock_id>", 'the lock id from the "holds the apply lock (lock id …)" message')
+    .description("Release the apply lock left by a crashed run, by its lock id (recorded in the audit log).")
     .requiredOption("--reason <text>", "why the lock is being released")
-    .addHelpText("after", "\nExamples:\n  $ upg unlock --reason 'CI job 4711 was killed mid-apply'")
-    .action(async (opts: { reason: string }, cmd: Command) => {
+    .addHelpText(
+      "after",
+      `
+Like \`terraform force-unlock\`: the lock id must be the current lock's, so a lock another run took
+meanwhile is never released by mistake. A wrong id releases nothing and names the current holder.
+
+Examples:
+  $ upg apply
+  Error: Another upg run holds the apply lock (lock id 3f2a9c1e): ci-job-17 since 2026-03-01T12:00:00.000Z …
+  $ upg unlock 3f2a9c1e --reason 'CI job 4711 was killed mid-apply'`,
+    )
+    .action(async (lockId: string, opts: { reason: string }, cmd: Command) => {
       const { runUnlockCommand } = await import("../inspect.js");
-      ctx.exitCode = await runUnlockCommand(globalOptions(cmd), opts.reason, ctx.io);
+      ctx.exitCode = await runUnlockCommand(globalOptions(cmd), lockId, opts.reason, ctx.io);
     });
 }
