@@ -1,6 +1,16 @@
 // Reading YAML files with positions: every later error can point at file:line:col.
 
-import { readFileSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+  statSync,
+} from "node:fs";
 import {
   type Document,
   isMap,
@@ -48,31 +58,93 @@ function unreadableFile(file: string, err: unknown): Diagnostic {
   return fileError(file, "unreadable", `Cannot read file (${code}).`, "Check the path and permissions.");
 }
 
-/** Read a file as UTF-8 text, refusing unreadable, binary and oversized files with a diagnostic. */
+/** What a file that is not a regular file is, for the message ("a named pipe (FIFO)"). */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a named pipe (FIFO)";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+function linkTarget(file: string): string | undefined {
+  try {
+    return lstatSync(file).isSymbolicLink() ? readlinkSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reading a FIFO or /dev/zero would block or never end: only regular files are read. */
+function notRegularFile(file: string, st: Stats): Diagnostic {
+  const target = linkTarget(file);
+  return fileError(
+    file,
+    "not_regular_file",
+    `Not a regular file: ${fileKind(st)}${target ? ` (a symbolic link to ${target})` : ""}.`,
+    "upg reads only regular files; remove it from the plans directory, or make it the file it should be.",
+  );
+}
+
+function tooLarge(file: string, size: number | undefined): Diagnostic {
+  const limit = `${MAX_FILE_BYTES / 1024 / 1024} MB`;
+  return fileError(
+    file,
+    "file_too_large",
+    size === undefined
+      ? `File is larger than ${limit}, the most a plan file may be.`
+      : `File is ${(size / 1024 / 1024).toFixed(1)} MB; plan files may be at most ${limit}.`,
+    "Split the plans into several files (a directory is loaded recursively).",
+  );
+}
+
+/** O_NONBLOCK: opening a FIFO that replaced the file since it was checked must not wait for a writer. */
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
+
+/**
+ * Up to `limit` + 1 bytes of an open regular file: enough to know it is over the limit without reading a
+ * file that grows (or never ends) any further.
+ */
+function readAtMost(fd: number, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total <= limit) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total));
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Read a file as UTF-8 text, refusing unreadable, special (FIFO, device, socket), binary and oversized files
+ * with a diagnostic. The checks are made on the opened file itself, and at most the size limit is read.
+ */
 export function readTextFile(file: string): { text?: string; diagnostic?: Diagnostic } {
-  let size: number;
+  let st: Stats;
   try {
-    size = statSync(file).size;
+    st = statSync(file);
   } catch (err) {
     return { diagnostic: unreadableFile(file, err) };
   }
-  if (size > MAX_FILE_BYTES) {
-    const mb = (size / 1024 / 1024).toFixed(1);
-    return {
-      diagnostic: fileError(
-        file,
-        "file_too_large",
-        `File is ${mb} MB; plan files may be at most ${MAX_FILE_BYTES / 1024 / 1024} MB.`,
-        "Split the plans into several files (a directory is loaded recursively).",
-      ),
-    };
-  }
+  if (!st.isFile()) return { diagnostic: notRegularFile(file, st) };
+  if (st.size > MAX_FILE_BYTES) return { diagnostic: tooLarge(file, st.size) };
   let buf: Buffer;
+  let fd: number | undefined;
   try {
-    buf = readFileSync(file);
+    fd = openSync(file, OPEN_FLAGS);
+    const opened = fstatSync(fd);
+    if (!opened.isFile()) return { diagnostic: notRegularFile(file, opened) };
+    buf = readAtMost(fd, MAX_FILE_BYTES);
   } catch (err) {
     return { diagnostic: unreadableFile(file, err) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+  if (buf.length > MAX_FILE_BYTES) return { diagnostic: tooLarge(file, undefined) };
   if (buf.includes(0)) {
     return {
       diagnostic: fileError(
