@@ -1,15 +1,31 @@
-// Runs a Plan through API Gateway (src/live) and DynamoDB (src/store). Every change ends ok, failed
-// or skipped; one audit row is written per executed change; each plan's master record is written
-// (conditionally on the version the plan was made from) once its plan-level change succeeded.
+// Runs a Plan through API Gateway (src/live) and DynamoDB (src/store), one change at a time, with the
+// master record of the change's plan as its journal:
+//
+//   1. fence      this run still holds the apply lock (else: stop, write nothing more)
+//   2. intent     the record gets `pending` (the change, what the plan must end with), conditionally
+//   3. the call   API Gateway (nothing for a record-only change)
+//   4. fence
+//   5. audit      one row, with the ids AWS returned
+//   6. complete   the record moves forward (src/diff/records.ts) and `pending` is cleared, conditionally
+//
+// A run stopped between any two steps leaves `pending` behind; the next run rolls it forward from live
+// state (src/diff/recover.ts) before it plans. Every change ends ok, failed or skipped; a signal stops the
+// run before the next change.
 
-import { nextRecord } from "../diff/records.js";
+import { nextRecord, type RecordStep, recordAfterStep } from "../diff/records.js";
+import { pendingFor } from "../diff/recover.js";
 import { errorMessage } from "../errors.js";
 import { buildPatchOps } from "../live/patch.js";
 import type { LiveGateway } from "../live/types.js";
 import type { ApplyResult, Change, ChangeResult, Plan } from "../model/plan.js";
 import type { MasterRecord } from "../model/record.js";
 import { type DesiredPlan, stageKey } from "../model/state.js";
-import type { Store } from "../store/index.js";
+import type { AuditEntry, Store } from "../store/index.js";
+
+export type RunEvent =
+  | { type: "change-started"; change: Change }
+  | { type: "change-done"; change: Change; result: ChangeResult }
+  | { type: "stopping"; reason: string };
 
 export interface ApplyDeps {
   live: LiveGateway;
@@ -18,10 +34,12 @@ export interface ApplyDeps {
   actor: string;
   runId: string;
   ownershipTagKey: string;
-  /** Called before and after each change (spinners live in the CLI). */
-  onProgress?: (event: { change: Change; phase: "start" | "done"; result?: ChangeResult }) => void;
-  /** Runs before each change (the CLI renews the apply lock); when it throws, the rest is not run. */
-  beforeChange?: () => Promise<void>;
+  /** Progress, as it happens (the CLI prints it; logic never does). */
+  onEvent?: (event: RunEvent) => void;
+  /** Fencing: throws when this run no longer holds the apply lock. Called before every write. */
+  fence?: () => Promise<void>;
+  /** Aborted: start no new change (the one in flight finishes and is recorded). */
+  signal?: AbortSignal;
 }
 
 interface RunState {
@@ -33,7 +51,8 @@ interface RunState {
   planFailures: Map<string, Change["action"]>;
   /** Keys whose detach failed: attaching them elsewhere would conflict on a shared stage. */
   stuckKeys: Set<string>;
-  recreatedFrom: Map<string, string>;
+  /** Master records as written so far (the version each next write is conditional on). */
+  records: Map<string, MasterRecord>;
 }
 
 function tagDelta(change: Change): { set: Record<string, string>; remove: string[] } {
@@ -60,8 +79,6 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
       });
       st.ids.set(c.planId, newId);
       st.keys.set(c.planId, new Set());
-      if (c.action === "recreate" && c.record?.api_gateway_id)
-        st.recreatedFrom.set(c.planId, c.record.api_gateway_id);
       return newId;
     }
     case "update": {
@@ -82,52 +99,38 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
   }
 }
 
-async function runKeyChange(c: Change, deps: ApplyDeps, st: RunState): Promise<"ok" | "skipped"> {
-  const id = st.ids.get(c.planId) ?? c.apiGatewayId;
-  if (!id || (c.action === "attach" && st.stuckKeys.has(c.keyId!))) return "skipped";
+async function runKeyChange(c: Change, id: string, deps: ApplyDeps, st: RunState): Promise<void> {
   if (c.action === "attach") await deps.live.attachKey(id, c.keyId!);
   else await deps.live.detachKey(id, c.keyId!);
   const keys = st.keys.get(c.planId) ?? new Set();
   if (c.action === "attach") keys.add(c.keyId!);
   else keys.delete(c.keyId!);
   st.keys.set(c.planId, keys);
-  return "ok";
 }
 
-/** Append the audit row; a failure to write it is reported on the result, never lost. */
-async function audit(deps: ApplyDeps, c: Change, r: ChangeResult): Promise<ChangeResult> {
-  try {
-    await appendAudit(deps, c, r);
-    return r;
-  } catch (err) {
-    return { ...r, auditError: errorMessage(err) };
-  }
+function resultBase(c: Change) {
+  return { changeId: c.id, action: c.action, resource: c.resource, planId: c.planId };
 }
 
-async function appendAudit(deps: ApplyDeps, c: Change, r: ChangeResult): Promise<void> {
-  await deps.store.appendAudit({
-    at: deps.clock().toISOString(),
-    actor: deps.actor,
-    run_id: deps.runId,
-    plan_id: c.planId,
-    action: `${c.action}-${c.resource}`,
-    change_id: c.id,
-    outcome: r.outcome === "ok" ? "ok" : "failed",
-    before: c.resource === "key" ? null : (c.live ?? null),
-    after: c.resource === "key" ? { key_id: c.keyId, action: c.action } : (c.desired?.settings ?? null),
-    ...(r.error ? { error: r.error } : {}),
-  });
+/** Why a change cannot run at all (an earlier change it depends on failed), or undefined. */
+function blockedBy(c: Change, st: RunState): string | undefined {
+  if (c.resource !== "key") return undefined;
+  const id = st.ids.get(c.planId) ?? c.apiGatewayId;
+  if (!id) return "skipped: an earlier change it depends on failed";
+  if (c.action === "attach" && st.stuckKeys.has(c.keyId!))
+    return "skipped: its detach from another plan failed (AWS allows a key in one plan per stage)";
+  return undefined;
 }
 
+/** The API call(s) of one change. Never throws: a failure is the result. */
 async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<ChangeResult> {
-  const base = { changeId: c.id, action: c.action, resource: c.resource, planId: c.planId };
+  const base = resultBase(c);
   if (c.resource === "record") return { ...base, outcome: "ok" };
   try {
     if (c.resource === "key") {
-      const outcome = await runKeyChange(c, deps, st);
-      return outcome === "skipped"
-        ? { ...base, outcome, error: "skipped: an earlier change it depends on failed" }
-        : { ...base, outcome };
+      const id = (st.ids.get(c.planId) ?? c.apiGatewayId)!;
+      await runKeyChange(c, id, deps, st);
+      return { ...base, outcome: "ok", apiGatewayId: id };
     }
     const newId = await runPlanChange(c, deps, st);
     return {
@@ -145,81 +148,126 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
   }
 }
 
-/**
- * The keys the record should hold: what is attached now, plus attaches that did not happen (returned as
- * pending too), minus detaches that did not happen. A failed restore of an observed key must not make
- * upg forget it.
- */
-function intendedKeys(
-  planId: string,
-  plan: Plan,
-  st: RunState,
-  results: readonly ChangeResult[],
-): { keys: string[]; pending: string[] } {
-  const keys = new Set(st.keys.get(planId) ?? []);
-  const pending: string[] = [];
-  for (const c of plan.changes) {
-    if (c.planId !== planId || c.resource !== "key" || !c.keyId) continue;
-    if (results.find((r) => r.changeId === c.id)?.outcome === "ok") continue;
-    if (c.action === "attach") {
-      keys.add(c.keyId);
-      pending.push(c.keyId);
-    } else {
-      keys.delete(c.keyId);
-    }
-  }
-  return { keys: [...keys], pending };
+function auditEntry(deps: ApplyDeps, c: Change, r: ChangeResult): AuditEntry {
+  const key = c.resource === "key";
+  return {
+    at: deps.clock().toISOString(),
+    actor: deps.actor,
+    run_id: deps.runId,
+    plan_id: c.planId,
+    action: `${c.action}-${c.resource}`,
+    change_id: c.id,
+    outcome: r.outcome === "ok" ? "ok" : "failed",
+    before: key ? null : (c.live ?? null),
+    after: key ? { key_id: c.keyId, action: c.action } : (c.desired?.settings ?? null),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.apiGatewayId
+      ? { api_gateway_id: r.apiGatewayId }
+      : c.apiGatewayId
+        ? { api_gateway_id: c.apiGatewayId }
+        : {}),
+    ...(r.previousApiGatewayId ? { previous_api_gateway_id: r.previousApiGatewayId } : {}),
+    ...(c.keyId ? { key_id: c.keyId } : {}),
+  };
 }
 
-async function writeRecord(
-  planId: string,
+/** The keys a create/recreate's attach changes restore after it. */
+function restoreKeys(plan: Plan, c: Change): string[] | undefined {
+  if (c.action !== "create" && c.action !== "recreate") return undefined;
+  return plan.changes.flatMap((x) =>
+    x.planId === c.planId && x.resource === "key" && x.action === "attach" && x.keyId ? [x.keyId] : [],
+  );
+}
+
+function stepOf(
+  c: Change,
+  r: ChangeResult,
+  desired: DesiredPlan | undefined,
   plan: Plan,
-  deps: ApplyDeps,
+  now: string,
+  actor: string,
+): RecordStep {
+  const keys = restoreKeys(plan, c);
+  const liveId = r.apiGatewayId ?? c.apiGatewayId;
+  return {
+    planId: c.planId,
+    action: c.action,
+    resource: c.resource,
+    ok: r.outcome === "ok",
+    ...(c.keyId ? { keyId: c.keyId } : {}),
+    ...(liveId && c.action !== "delete" ? { apiGatewayId: liveId } : {}),
+    ...(desired ? { desired } : {}),
+    ...(keys ? { restoreKeys: keys } : {}),
+    ...(c.keys ? { keys: c.keys } : {}),
+    now,
+    actor,
+  };
+}
+
+/**
+ * After the last change of a plan: the record as the whole plan asks (settings, lifecycle, tier), with the
+ * keys attached now, plus attaches that did not happen (observed keys stay pending until restored).
+ */
+function settle(
+  planId: string,
+  folded: MasterRecord | undefined,
+  plan: Plan,
   st: RunState,
-  results: readonly ChangeResult[],
-  prev: MasterRecord | undefined,
-): Promise<ChangeResult | undefined> {
-  const base = { changeId: `record:${planId}`, action: "sync" as const, resource: "record" as const, planId };
-  const failed = st.planFailures.get(planId);
-  // A plan that could not be created or deleted keeps its record as it was; a failed update keeps the
-  // record's settings (API Gateway still has the old ones) but records the key changes that ran.
-  if (failed && failed !== "update") return undefined;
-  if (failed === "update" && !prev) return undefined;
-  const desired: DesiredPlan | undefined = plan.desired.find((d) => d.planId === planId);
+  results: ReadonlyMap<string, ChangeResult>,
+  now: string,
+  actor: string,
+): MasterRecord | undefined {
+  if (st.planFailures.has(planId) || !folded) return folded;
+  const desired = plan.desired.find((d) => d.planId === planId);
   const sync = plan.changes.find((c) => c.planId === planId && c.action === "sync");
-  const id = st.ids.get(planId);
-  const intended = intendedKeys(planId, plan, st, results);
-  const keys = sync?.keys ?? intended.keys;
-  // Declared keys need no memory of failed attaches: the plan file asks for them again.
-  const pendingKeys = desired?.keys ? [] : intended.pending;
-  const from = st.recreatedFrom.get(planId);
-  const now = deps.clock().toISOString();
-  const rec =
-    failed === "update" && prev
-      ? {
-          ...prev,
-          keys: [...keys].sort(),
-          ...(pendingKeys.length > 0 ? { pending_keys: pendingKeys.sort() } : {}),
-          updated_at: now,
-          updated_by: deps.actor,
-        }
-      : nextRecord({
-          planId,
-          ...(desired ? { desired } : {}),
-          ...(prev ? { prev } : {}),
-          ...(id ? { apiGatewayId: id } : {}),
-          keys,
-          pendingKeys,
-          now,
-          actor: deps.actor,
-          ...(from ? { recreatedFrom: from } : {}),
-        });
-  try {
-    await deps.store.putRecord(rec, plan.fingerprint.records[planId] ?? 0);
-    return { ...base, outcome: "ok", ...(id ? { apiGatewayId: id } : {}) };
-  } catch (err) {
-    return { ...base, outcome: "failed", error: errorMessage(err) };
+  if (sync) return folded; // the sync step itself wrote what the planner asked
+  if (folded.lifecycle_state === "Archived" && !desired) return folded;
+  const live = st.keys.get(planId) ?? new Set<string>();
+  const keys = new Set(live);
+  const pending = new Set<string>();
+  for (const c of plan.changes) {
+    if (c.planId !== planId || c.resource !== "key" || !c.keyId) continue;
+    if (results.get(c.id)?.outcome === "ok") continue;
+    if (c.action === "attach") {
+      keys.add(c.keyId);
+      pending.add(c.keyId);
+    } else keys.delete(c.keyId);
   }
+  const observed = !desired?.keys;
+  if (observed) {
+    for (const k of folded.pending_keys ?? []) {
+      if (live.has(k)) continue;
+      keys.add(k);
+      pending.add(k);
+    }
+  }
+  const id = st.ids.get(planId) ?? folded.api_gateway_id;
+  return nextRecord({
+    planId,
+    ...(desired ? { desired } : {}),
+    prev: folded,
+    ...(id ? { apiGatewayId: id } : {}),
+    keys: [...keys],
+    pendingKeys: observed ? [...pending] : [],
+    now,
+    actor,
+  });
+}
+
+/** A record for a plan_id that has none yet: the intent of its first change creates it. */
+function stubRecord(c: Change, now: string, actor: string): MasterRecord {
+  return nextRecord({
+    planId: c.planId,
+    ...(c.desired ? { desired: c.desired } : {}),
+    keys: [],
+    now,
+    actor,
+  });
+}
+
+function withoutPending(r: MasterRecord): MasterRecord {
+  const { pending: _done, ...rest } = r;
+  return rest;
 }
 
 /** Execute every change of the plan in order. Never throws for a failed change; the result says. */
@@ -229,58 +277,122 @@ export async function applyPlan(
   deps: ApplyDeps,
 ): Promise<ApplyResult> {
   const started = deps.clock().toISOString();
-  const recordById = new Map(records.map((r) => [r.plan_id, r]));
   const st: RunState = {
     ids: new Map(),
     keys: new Map(),
     planFailures: new Map(),
     stuckKeys: new Set(),
-    recreatedFrom: new Map(),
+    records: new Map(records.map((r) => [r.plan_id, r])),
   };
-  for (const c of plan.changes) {
+  const lastOf = new Map<string, number>();
+  plan.changes.forEach((c, i) => {
+    lastOf.set(c.planId, i);
     // Only the live id the plan saw counts; a record's id may point at a plan that is gone.
     if (!st.ids.has(c.planId)) st.ids.set(c.planId, c.apiGatewayId);
     if (!st.keys.has(c.planId)) st.keys.set(c.planId, new Set(plan.live_keys[c.planId] ?? []));
-  }
+  });
   const results: ChangeResult[] = [];
+  const byChange = new Map<string, ChangeResult>();
   let stopped: string | undefined;
-  for (const c of plan.changes) {
-    if (!stopped && deps.beforeChange) {
-      try {
-        await deps.beforeChange();
-      } catch (err) {
-        stopped = errorMessage(err);
-      }
-    }
+  const stop = (reason: string) => {
+    if (stopped) return;
+    stopped = reason;
+    deps.onEvent?.({ type: "stopping", reason });
+  };
+  const finish = (c: Change, r: ChangeResult) => {
+    results.push(r);
+    byChange.set(c.id, r);
+    deps.onEvent?.({ type: "change-done", change: c, result: r });
+  };
+
+  for (const [i, c] of plan.changes.entries()) {
+    if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
     if (stopped) {
-      const base = { changeId: c.id, action: c.action, resource: c.resource, planId: c.planId };
-      results.push({ ...base, outcome: "skipped", error: `not run: ${stopped}` });
+      const r: ChangeResult = { ...resultBase(c), outcome: "skipped", error: `not run: ${stopped}` };
+      results.push(r);
+      byChange.set(c.id, r);
       continue;
     }
-    deps.onProgress?.({ change: c, phase: "start" });
-    const ran = await runChange(c, deps, st);
-    const r = ran.outcome !== "skipped" && c.resource !== "record" ? await audit(deps, c, ran) : ran;
-    results.push(r);
-    deps.onProgress?.({ change: c, phase: "done", result: r });
-  }
-  for (const planId of [...new Set(plan.changes.map((c) => c.planId))]) {
-    if (
-      plan.changes.every(
-        (c) => c.planId !== planId || results.find((r) => r.changeId === c.id)?.outcome === "skipped",
-      )
-    ) {
-      continue; // nothing of this plan ran
+    const blocked = blockedBy(c, st);
+    if (blocked) {
+      finish(c, { ...resultBase(c), outcome: "skipped", error: blocked });
+      continue;
     }
-    const written = await writeRecord(planId, plan, deps, st, results, recordById.get(planId));
-    if (!written) continue;
-    const sync = plan.changes.find((c) => c.planId === planId && c.action === "sync");
-    if (sync) {
-      const r = await audit(deps, sync, written);
-      const i = results.findIndex((x) => x.changeId === sync.id);
-      results[i] = { ...r, changeId: sync.id };
-    } else if (written.outcome === "failed") {
-      results.push(written);
+    const t0 = Date.now();
+    deps.onEvent?.({ type: "change-started", change: c });
+    const now = () => deps.clock().toISOString();
+    const desired = c.desired ?? plan.desired.find((d) => d.planId === c.planId);
+
+    // 1–2. fence, then the intent.
+    let rec = st.records.get(c.planId);
+    try {
+      await deps.fence?.();
+      const pending = pendingFor(c, {
+        runId: deps.runId,
+        actor: deps.actor,
+        now: now(),
+        ...(c.resource === "key" && st.ids.get(c.planId) ? { apiGatewayId: st.ids.get(c.planId)! } : {}),
+        ...(restoreKeys(plan, c) ? { restoreKeys: restoreKeys(plan, c)! } : {}),
+        fresh: rec === undefined,
+      });
+      const base = rec ?? stubRecord(c, now(), deps.actor);
+      rec = await deps.store.putRecord({ ...base, pending }, rec?.version ?? 0);
+      st.records.set(c.planId, rec);
+    } catch (err) {
+      stop(errorMessage(err));
+      finish(c, {
+        ...resultBase(c),
+        outcome: "failed",
+        error: `not run: ${errorMessage(err)}`,
+        ms: Date.now() - t0,
+      });
+      continue;
     }
+
+    // 3. the call.
+    const ran = { ...(await runChange(c, deps, st)), ms: Date.now() - t0 };
+
+    // 4–6. fence, audit, complete. A failure here leaves `pending` for the next run to finish.
+    try {
+      await deps.fence?.();
+      await deps.store.appendAudit(auditEntry(deps, c, ran));
+    } catch (err) {
+      stop(errorMessage(err));
+      finish(c, { ...ran, auditError: `${errorMessage(err)} (the next run records this change)` });
+      continue;
+    }
+    byChange.set(c.id, ran);
+    try {
+      const stepped = recordAfterStep(withoutPending(rec), stepOf(c, ran, desired, plan, now(), deps.actor));
+      const next =
+        lastOf.get(c.planId) === i
+          ? settle(c.planId, stepped, plan, st, byChange, now(), deps.actor)
+          : stepped;
+      await deps.fence?.();
+      if (next && !(rec.pending?.fresh && ran.outcome !== "ok" && c.resource === "plan")) {
+        st.records.set(c.planId, await deps.store.putRecord(withoutPending(next), rec.version));
+      } else {
+        // A create that failed: the record its intent made has nothing to say.
+        await deps.store.deleteRecord(c.planId, rec.version);
+        st.records.delete(c.planId);
+      }
+    } catch (err) {
+      stop(errorMessage(err));
+      finish(c, {
+        ...ran,
+        error:
+          ran.error ??
+          `recorded in the audit log, but the master record could not be written: ${errorMessage(err)} (the next run completes it)`,
+      });
+      continue;
+    }
+    finish(c, ran);
   }
-  return { run_id: deps.runId, started_at: started, finished_at: deps.clock().toISOString(), results };
+  return {
+    run_id: deps.runId,
+    started_at: started,
+    finished_at: deps.clock().toISOString(),
+    results,
+    ...(stopped ? { stopped } : {}),
+  };
 }

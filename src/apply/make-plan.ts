@@ -1,10 +1,11 @@
 // Read → resolve → diff: the one path `plan`, `apply`, `status` and `show` all take to a Plan.
 
 import { buildPlan } from "../diff/build-plan.js";
+import { auditKey, pendingChanges, planRecovery, type RecoveryPlan } from "../diff/recover.js";
 import { referencedApis, resolveDesired } from "../diff/resolve.js";
 import type { LiveGateway } from "../live/types.js";
 import type { Change, Plan } from "../model/plan.js";
-import type { MasterRecord } from "../model/record.js";
+import type { AuditRecord, MasterRecord } from "../model/record.js";
 import type { PlanSpec, UpgConfig } from "../model/spec.js";
 import type { LiveState } from "../model/state.js";
 import { canonicalJson } from "../store/canonical.js";
@@ -24,32 +25,74 @@ export interface PlanRequest {
 
 export interface Snapshot {
   live: LiveState;
+  /** The master records as stored (a stopped run's `pending` included). */
   records: MasterRecord[];
+  /** What a stopped run left unfinished, rolled forward in memory (apply writes it; plan does not). */
+  recovery: RecoveryPlan;
   plan: Plan;
+  /** The plan files resolved against live state (to plan again from other records). */
+  resolved: ReturnType<typeof resolveDesired>;
 }
 
-export async function makePlan(req: PlanRequest, deps: CoreDeps): Promise<Snapshot> {
+/** The audit rows already written for the pending changes (a bounded search each; only after a crash). */
+async function auditedPending(
+  store: Store,
+  records: readonly MasterRecord[],
+): Promise<Map<string, AuditRecord>> {
+  const found = new Map<string, AuditRecord>();
+  for (const p of pendingChanges(records)) {
+    const row = await store.findAudit(p.run_id, p.change_id);
+    if (row) found.set(auditKey(p.run_id, p.change_id), row);
+  }
+  return found;
+}
+
+export async function makePlan(
+  req: PlanRequest,
+  deps: CoreDeps & { runId?: string; actor?: string },
+): Promise<Snapshot> {
   await deps.store.checkTables();
   const records = await deps.store.listRecords();
   const apis = referencedApis(req.specs);
   const recordApis = records.flatMap((r) => r.stages.map((s) => s.api_id));
   const live = await deps.live.readLive({
     ownershipTagKey: req.config.ownership_tag_key,
-    recordIds: records.flatMap((r) => (r.api_gateway_id ? [r.api_gateway_id] : [])),
+    recordIds: records.flatMap((r) => [
+      ...(r.api_gateway_id ? [r.api_gateway_id] : []),
+      ...(r.pending?.api_gateway_id ? [r.pending.api_gateway_id] : []),
+    ]),
     apiIds: [...new Set([...apis.apiIds, ...recordApis])].sort(),
     apiNames: apis.apiNames,
   });
   const resolved = resolveDesired(req.specs, live);
-  const plan = buildPlan({
-    desired: resolved.desired,
-    problems: resolved.problems,
+  const recovery = planRecovery({
     records,
     live,
-    ownershipTagKey: req.config.ownership_tag_key,
+    audited: await auditedPending(deps.store, records),
     now: deps.clock().toISOString(),
+    runId: deps.runId ?? "plan",
+    actor: deps.actor ?? "upg",
+  });
+  const plan = planFrom(req, { live, resolved }, recovery.records, deps.clock().toISOString());
+  return { live, records, recovery, plan, resolved };
+}
+
+/** The plan from already-read live state and the given records. Pure. */
+export function planFrom(
+  req: PlanRequest,
+  state: { live: LiveState; resolved: ReturnType<typeof resolveDesired> },
+  records: readonly MasterRecord[],
+  now: string,
+): Plan {
+  return buildPlan({
+    desired: state.resolved.desired,
+    problems: state.resolved.problems,
+    records,
+    live: state.live,
+    ownershipTagKey: req.config.ownership_tag_key,
+    now,
     targets: req.targets,
   });
-  return { live, records, plan };
 }
 
 function differs(a: unknown, b: unknown): boolean {

@@ -1,23 +1,41 @@
-// Spinners only on a TTY (stderr), never in CI or pipes; otherwise a no-op.
+// Spinners only on a TTY (stderr), never in CI or pipes; otherwise a no-op. Lines printed while a spinner
+// runs go above it. The spinner never reads stdin, so Ctrl-C stays a signal.
 
 import type { Io } from "./output.js";
 
 export interface Spinner {
   text(t: string): void;
+  /** Write a finished line to `stream` without tearing the spinner. */
+  print(stream: NodeJS.WritableStream, line: string): void;
   stop(): void;
+  /** True when a spinner is really drawn (a TTY). */
+  readonly live: boolean;
 }
 
-const NOOP: Spinner = { text: () => {}, stop: () => {} };
+function plain(): Spinner {
+  return { text: () => {}, print: (stream, line) => stream.write(line), stop: () => {}, live: false };
+}
 
 export async function startSpinner(io: Io, text: string): Promise<Spinner> {
   // A terminal that reports no width (some pseudo-terminals) would make the spinner redraw forever.
   const columns = (io.stderr as { columns?: number }).columns ?? 0;
-  if (io.stderr.isTTY !== true || io.env.CI !== undefined || columns <= 0) return NOOP;
+  if (io.stderr.isTTY !== true || io.env.CI !== undefined || columns <= 0) return plain();
   const { default: ora } = await import("ora");
-  const s = ora({ text, stream: io.stderr as NodeJS.WriteStream }).start();
+  // discardStdin: false — ora would otherwise put stdin in raw mode, and Ctrl-C would never become SIGINT.
+  const s = ora({ text, stream: io.stderr as NodeJS.WriteStream, discardStdin: false }).start();
   return {
+    live: true,
     text: (t) => {
       s.text = t;
+    },
+    print: (stream, line) => {
+      if (!s.isSpinning) {
+        stream.write(line);
+        return;
+      }
+      s.clear();
+      stream.write(line);
+      s.render();
     },
     stop: () => {
       s.stop();

@@ -76,8 +76,11 @@ function expectedKeys(s: Subject): string[] {
   if (s.d?.lifecycleState === "Archived") return [];
   if (s.d?.keys) return s.d.keys;
   if (s.l) {
+    // Observed keys an earlier apply still owes the plan (a restore that failed or was cut short) stay
+    // recorded until they are attached: a crash never makes upg forget a key.
+    const keys = sortedUnique([...s.l.keys, ...(s.r?.pending_keys ?? [])]);
     const allowed = keysAtDeprecation(s);
-    return allowed ? s.l.keys.filter((k) => allowed.includes(k)) : s.l.keys;
+    return allowed ? keys.filter((k) => allowed.includes(k)) : keys;
   }
   return s.r?.keys ?? [];
 }
@@ -106,8 +109,8 @@ function detectDrift(ctx: PlanContext, s: Subject, subject: ViolationSubject): v
     return;
   }
   if (!l) {
-    // Archiving a plan that is already gone is what the user asked for, not drift.
-    const beingArchived = s.d?.lifecycleState === "Archived";
+    // Archiving a plan, or removing its file, asks for it to be gone.
+    const beingArchived = s.d === undefined || s.d.lifecycleState === "Archived";
     if (r.api_gateway_id && !beingArchived) {
       ctx.violations.push(violation(subject, "plan_deleted", "CRITICAL", "present", "deleted"));
     }
@@ -244,8 +247,22 @@ function planDeclared(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
 
 function planUndeclared(ctx: PlanContext, s: Subject): void {
   const { r, l } = s;
-  if (!r || r.lifecycle_state === "Archived" || !l) return;
-  ctx.changes.push(deleteChange(s, l, "no plan file declares it any more"));
+  if (!r || r.lifecycle_state === "Archived") return;
+  if (l) {
+    ctx.changes.push(deleteChange(s, l, "no plan file declares it any more"));
+    return;
+  }
+  // Gone from API Gateway and from the plan files: record it as deleted (Archived), or it would be reported
+  // as deleted on every run.
+  ctx.changes.push({
+    id: `sync:${s.planId}`,
+    action: "sync",
+    resource: "record",
+    planId: s.planId,
+    record: r,
+    keys: [],
+    reason: "no plan file declares it and it is gone from API Gateway: record it as archived",
+  });
 }
 
 function planRecordSync(ctx: PlanContext, s: Subject): void {
@@ -322,9 +339,11 @@ function keyStageConflicts(ctx: PlanContext, subjects: readonly Subject[], live:
           reported.add(tag);
           const other = live.plans.find((p) => p.id === otherId);
           const otherName = other?.ownerPlanId ?? (otherId.startsWith("new:") ? otherId.slice(4) : otherId);
+          const src = byPlanId.get(planId)?.d?.source;
           ctx.problems.push({
             code: "key_stage_conflict",
             planId,
+            ...(src ? { file: src.file, line: src.line, col: src.col } : {}),
             message: `API key ${ctx.keyNames.get(keyId) ?? keyId} would be in ${planId} and in plan ${otherName}${other ? ` (${other.settings.name})` : ""}, which both cover stage ${st}; AWS allows a key in one plan per stage. Remove the key or the stage from one of them.`,
           });
         }

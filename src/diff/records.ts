@@ -1,7 +1,8 @@
 // What a master record should say after apply. Pure: the caller passes the time and the actor.
 
+import type { ChangeAction, ChangeResource } from "../model/plan.js";
 import type { LineageEntry, MasterRecord } from "../model/record.js";
-import type { DesiredPlan } from "../model/state.js";
+import type { DesiredPlan, PlanSettings } from "../model/state.js";
 import { sortedUnique, stageToRecord } from "./normalise.js";
 
 export interface NextRecordInput {
@@ -102,8 +103,101 @@ export function nextRecord(input: NextRecordInput): MasterRecord {
     rec.deleted_at = now;
   } else if (input.apiGatewayId) {
     // Present in API Gateway (e.g. an archived plan made Active again): not deleted.
-    delete rec.deleted;
+    if (rec.deleted !== undefined) rec.deleted = false;
     delete rec.deleted_at;
   }
   return rec;
+}
+
+/** One executed (or attempted) change, as the record fold needs it. */
+export interface RecordStep {
+  planId: string;
+  action: ChangeAction;
+  resource: ChangeResource;
+  ok: boolean;
+  /** Key changes: the API key id. */
+  keyId?: string;
+  /** The plan's API Gateway id after the step (a create/recreate: the new id). */
+  apiGatewayId?: string;
+  /** What the plan files declare (undefined: no file declares the plan any more). */
+  desired?: DesiredPlan;
+  /** An update: the settings API Gateway holds after it (default: the declared ones). */
+  settings?: PlanSettings;
+  /** A create/recreate: the keys its attach changes restore afterwards. */
+  restoreKeys?: readonly string[];
+  /** A record sync: the keys the record must hold. */
+  keys?: readonly string[];
+  now: string;
+  actor: string;
+}
+
+function withKeys(rec: MasterRecord, keys: Iterable<string>, pending: Iterable<string>): MasterRecord {
+  const out: MasterRecord = { ...rec, keys: sortedUnique(keys) };
+  const p = sortedUnique(pending);
+  if (p.length > 0) out.pending_keys = p;
+  else delete out.pending_keys;
+  return out;
+}
+
+/**
+ * The master record after one step of an apply, from the record before it. Pure. The observed key set only
+ * grows here when a step restores keys; it shrinks only through an executed detach or a delete. A step that
+ * failed leaves the record as it was, except that a failed restore of an observed key is remembered.
+ */
+export function recordAfterStep(prev: MasterRecord | undefined, step: RecordStep): MasterRecord | undefined {
+  const observed = step.desired ? step.desired.keys === undefined : !(prev?.keys_declared ?? false);
+  const stamp = (r: MasterRecord): MasterRecord => ({ ...r, updated_at: step.now, updated_by: step.actor });
+  if (!step.ok) {
+    if (prev && step.resource === "key" && step.action === "attach" && observed && step.keyId) {
+      return stamp(withKeys(prev, [...prev.keys, step.keyId], [...(prev.pending_keys ?? []), step.keyId]));
+    }
+    return prev;
+  }
+  const base = { planId: step.planId, now: step.now, actor: step.actor, ...(prev ? { prev } : {}) };
+  if (step.resource === "key") {
+    if (!prev || !step.keyId) return prev;
+    const pending = (prev.pending_keys ?? []).filter((k) => k !== step.keyId);
+    const keys =
+      step.action === "attach" ? [...prev.keys, step.keyId] : prev.keys.filter((k) => k !== step.keyId);
+    return stamp(withKeys(prev, keys, pending));
+  }
+  if (step.resource === "record") {
+    return nextRecord({
+      ...base,
+      ...(step.desired ? { desired: step.desired } : {}),
+      ...(step.apiGatewayId ? { apiGatewayId: step.apiGatewayId } : {}),
+      keys: step.keys ?? prev?.keys ?? [],
+      pendingKeys: step.desired?.keys ? [] : (prev?.pending_keys ?? []),
+    });
+  }
+  switch (step.action) {
+    case "create":
+    case "recreate": {
+      const restore = step.restoreKeys ?? [];
+      const from = step.action === "recreate" ? prev?.api_gateway_id : undefined;
+      return nextRecord({
+        ...base,
+        ...(step.desired ? { desired: step.desired } : {}),
+        ...(step.apiGatewayId ? { apiGatewayId: step.apiGatewayId } : {}),
+        keys: observed ? [...(prev?.keys ?? []), ...restore] : [],
+        pendingKeys: observed ? restore : [],
+        ...(from && from !== step.apiGatewayId ? { recreatedFrom: from } : {}),
+      });
+    }
+    case "update": {
+      const desired =
+        step.desired && step.settings ? { ...step.desired, settings: step.settings } : step.desired;
+      return nextRecord({
+        ...base,
+        ...(desired ? { desired } : {}),
+        ...(step.apiGatewayId ? { apiGatewayId: step.apiGatewayId } : {}),
+        keys: prev?.keys ?? [],
+        pendingKeys: prev?.pending_keys ?? [],
+      });
+    }
+    case "delete":
+      return nextRecord({ ...base, ...(step.desired ? { desired: step.desired } : {}), keys: [] });
+    default:
+      return prev;
+  }
 }

@@ -5,6 +5,7 @@ import type { PacingLimits } from "../model/spec.js";
 import { createContext } from "./client.js";
 import { resolveCallerIdentity } from "./identity.js";
 import { readLive } from "./read.js";
+import type { PacerWait } from "./pacer.js";
 import type { LiveGateway } from "./types.js";
 import { attachKey, createPlan, deletePlan, detachKey, tagPlan, untagPlan, updatePlan } from "./write.js";
 
@@ -13,10 +14,12 @@ export interface LiveGatewayOptions {
   pacing: PacingLimits;
   /** `limit` of paginated list calls (default and maximum 500); tests use small pages. */
   pageSize?: number;
+  /** Told about every long pacing wait (progress output). */
+  onWait?: (wait: PacerWait) => void;
 }
 
 export function createLiveGateway(opts: LiveGatewayOptions): LiveGateway {
-  const ctx = createContext(opts.target, opts.pacing, opts.pageSize);
+  const ctx = createContext(opts.target, opts.pacing, opts.pageSize, opts.onWait ? { onWait: opts.onWait } : {});
   let identity: Promise<string> | undefined;
   return {
     readLive: (scope) => readLive(ctx, scope, opts.pacing),

@@ -22,7 +22,19 @@ export interface PacerOptions {
   maxThrottleRetries?: number;
   /** Backoff before retry n (0-based) when the error carries no Retry-After. */
   backoffMs?: (retry: number) => number;
+  /** Told about every wait of a second or more, before it starts (for "next in 14 s" progress). */
+  onWait?: (wait: PacerWait) => void;
 }
+
+export interface PacerWait {
+  operation: string;
+  ms: number;
+  /** Why: "interval" (UpdateUsagePlan's one-per-interval rule), "rate" (the request budget), "throttled". */
+  reason: "interval" | "rate" | "throttled";
+}
+
+/** Waits shorter than this are not worth telling anyone about. */
+export const REPORTED_WAIT_MS = 1000;
 
 export interface Pacer {
   /** Runs `fn` (one SDK call of `operation`) under the pacing limits. */
@@ -111,11 +123,14 @@ class SerialGap {
   constructor(
     private readonly intervalMs: number,
     private readonly clock: PacerClock,
+    private readonly onWait?: (ms: number) => void,
   ) {}
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.tail.then(async () => {
-      await this.clock.sleep(this.lastEnd + this.intervalMs - this.clock.now());
+      const wait = this.lastEnd + this.intervalMs - this.clock.now();
+      if (wait >= REPORTED_WAIT_MS) this.onWait?.(wait);
+      await this.clock.sleep(wait);
       try {
         return await fn();
       } finally {
@@ -136,12 +151,19 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
   const backoff = opts.backoffMs ?? defaultBackoff;
   const slots = new Slots(limits.concurrency);
   const bucket = new TokenBucket(limits.requests_per_second / 1000, Math.max(1, limits.burst), clock);
-  const updates = new SerialGap(limits.update_usage_plan_interval_ms, clock);
+  const tell = (operation: string, ms: number, reason: PacerWait["reason"]) => {
+    if (ms >= REPORTED_WAIT_MS) opts.onWait?.({ operation, ms, reason });
+  };
+  const updates = new SerialGap(limits.update_usage_plan_interval_ms, clock, (ms) =>
+    tell(UPDATE_USAGE_PLAN, ms, "interval"),
+  );
 
-  async function once<T>(fn: () => Promise<T>): Promise<T> {
+  async function once<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     await slots.acquire();
     try {
-      await clock.sleep(bucket.reserve());
+      const wait = bucket.reserve();
+      tell(operation, wait, "rate");
+      await clock.sleep(wait);
       return await fn();
     } finally {
       slots.release();
@@ -151,11 +173,13 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
   async function withRetries<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     for (let retry = 0; ; retry++) {
       try {
-        return await once(fn);
+        return await once(operation, fn);
       } catch (err) {
         if (!isThrottlingError(err, "API Gateway") || retry >= maxRetries) throw err;
         const floor = operation === UPDATE_USAGE_PLAN ? limits.update_usage_plan_interval_ms : 0;
-        await clock.sleep(Math.max(floor, retryAfterMs(err) ?? backoff(retry)));
+        const wait = Math.max(floor, retryAfterMs(err) ?? backoff(retry));
+        tell(operation, wait, "throttled");
+        await clock.sleep(wait);
       }
     }
   }

@@ -165,6 +165,8 @@ export interface ChangeResult {
   previousApiGatewayId?: string;
   /** The change ran but its audit row could not be written. */
   auditError?: string;
+  /** Milliseconds the change took. */
+  ms?: number;
 }
 
 export interface ApplyResult {
@@ -172,4 +174,6 @@ export interface ApplyResult {
   started_at: string;
   finished_at: string;
   results: ChangeResult[];
+  /** Why the run stopped before its last change (a signal, a lost lock, an unwritable journal). */
+  stopped?: string;
 }

@@ -1,6 +1,8 @@
 // DynamoDB items. Field names follow the original system's schema (snake_case).
 
+import type { ChangeAction, ChangeResource } from "./plan.js";
 import type { LifecycleState, QuotaPeriod, ThrottleSettings } from "./spec.js";
+import type { DesiredPlan, PlanSettings } from "./state.js";
 
 export interface StageRecord {
   api_id: string;
@@ -52,6 +54,34 @@ export interface MasterRecord {
   recreated_from?: string;
   recreated_at?: string;
   lineage: LineageEntry[];
+  /**
+   * The apply journal: the change a run was executing on this plan when the record was last written.
+   * Written (conditionally) before the change's first API call and cleared after its audit row; a run
+   * that finds it set rolls the change forward from live state (src/diff/recover.ts).
+   */
+  pending?: PendingChange;
+}
+
+/** One change in flight, as written to its plan's master record before the change's first API call. */
+export interface PendingChange {
+  run_id: string;
+  change_id: string;
+  action: ChangeAction;
+  resource: ChangeResource;
+  actor: string;
+  started_at: string;
+  /** API Gateway id the change acts on (absent for a create). */
+  api_gateway_id?: string;
+  /** API key id of a key change. */
+  key_id?: string;
+  /** Live settings before an update or delete. */
+  before?: PlanSettings;
+  /** What the plan files declare for the plan (absent when no file declares it any more). */
+  desired?: DesiredPlan;
+  /** For a create/recreate: the keys its attach changes restore afterwards (never forgotten on a crash). */
+  keys?: string[];
+  /** The intent created the record (a brand-new plan): undone by deleting the record when nothing ran. */
+  fresh?: boolean;
 }
 
 /** One executed change in `usage-plans-audit`; append-only, hash-chained. */
@@ -76,6 +106,8 @@ export interface AuditRecord {
   previous_api_gateway_id?: string;
   /** The API key id of a key attach/detach (an id, never a key value). */
   key_id?: string;
+  /** Set when a later run wrote the row for a change whose own run was stopped before it could. */
+  recovered_by?: string;
   prev_hash: string;
   hash: string;
 }

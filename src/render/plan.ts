@@ -1,7 +1,15 @@
 // Plans and apply results as text: human (terraform-like), JSON (the plan document itself) and
 // markdown (a pull-request comment). Pure functions of data.
 
-import type { ApplyResult, Change, FieldChange, Plan, PlanProblem, Violation } from "../model/plan.js";
+import type {
+  ApplyResult,
+  Change,
+  ChangeResult,
+  FieldChange,
+  Plan,
+  PlanProblem,
+  Violation,
+} from "../model/plan.js";
 import type { PlanSettings } from "../model/state.js";
 import { PLAIN, plural, type Style } from "./style.js";
 
@@ -200,38 +208,60 @@ export function renderPlanMarkdown(plan: Plan): string {
   return `${out.join("\n")}\n`;
 }
 
-export function renderApplyHuman(result: ApplyResult, plan: Plan, style: Style = PLAIN): string {
+function seconds(ms: number | undefined): string {
+  if (ms === undefined) return "";
+  return ms < 1000 ? ` ${ms} ms` : ` ${(ms / 1000).toFixed(1)} s`;
+}
+
+/** One line per finished change, as apply prints it the moment the change completes. */
+export function renderChangeResult(r: ChangeResult, c: Change | undefined, style: Style = PLAIN): string {
+  const label =
+    c?.resource === "key"
+      ? `${r.action} key ${c.keyName ?? c.keyId} → ${r.planId}`
+      : `${r.action} ${r.planId}`;
+  const idPart = r.previousApiGatewayId
+    ? ` (${r.previousApiGatewayId} → ${r.apiGatewayId})`
+    : r.apiGatewayId && r.action === "create"
+      ? ` (${r.apiGatewayId})`
+      : "";
+  const time = style.dim(seconds(r.ms));
   const out: string[] = [];
-  const byId = new Map(plan.changes.map((c) => [c.id, c]));
-  for (const r of result.results) {
-    const c = byId.get(r.changeId);
-    const label =
-      c?.resource === "key"
-        ? `${r.action} key ${c.keyName ?? c.keyId} → ${r.planId}`
-        : `${r.action} ${r.planId}`;
-    const idPart = r.previousApiGatewayId
-      ? ` (${r.previousApiGatewayId} → ${r.apiGatewayId})`
-      : r.apiGatewayId && r.action === "create"
-        ? ` (${r.apiGatewayId})`
-        : "";
-    if (r.outcome === "ok") out.push(style.green(`  ✓ ${label}${idPart}`));
-    else if (r.outcome === "failed") out.push(style.red(`  ✗ ${label}: ${r.error}`));
-    else out.push(style.dim(`  - ${label}: ${r.error ?? "skipped"}`));
-    if (r.auditError) out.push(style.yellow(`    (audit row not written: ${r.auditError})`));
-  }
+  if (r.outcome === "ok") out.push(`${style.green(`  ✓ ${label}${idPart}`)}${time}`);
+  else if (r.outcome === "failed") out.push(`${style.red(`  ✗ ${label}: ${r.error}`)}${time}`);
+  else out.push(style.dim(`  - ${label}: ${r.error ?? "skipped"}`));
+  if (r.outcome === "ok" && r.error) out.push(style.yellow(`    (${r.error})`));
+  if (r.auditError) out.push(style.yellow(`    (audit row not written: ${r.auditError})`));
+  return `${out.join("\n")}\n`;
+}
+
+/** The closing lines of an apply: counts, what was not run, and why the run stopped. */
+export function renderApplySummary(result: ApplyResult, style: Style = PLAIN): string {
+  const out: string[] = [];
   const ok = result.results.filter((r) => r.outcome === "ok").length;
   const failed = result.results.filter((r) => r.outcome === "failed");
+  const notRun = result.results.filter((r) => r.outcome === "skipped" && r.error?.startsWith("not run"));
   const skipped = result.results.filter((r) => r.outcome === "skipped").length;
   out.push("");
-  if (failed.length === 0 && skipped === 0) {
+  if (result.stopped) out.push(style.yellow(`Stopped: ${result.stopped}`));
+  if (failed.length === 0 && skipped === 0 && !result.stopped) {
     out.push(style.green(style.bold(`Apply complete: ${plural(ok, "change")} applied.`)));
   } else {
     out.push(
       style.red(style.bold(`Apply incomplete: ${ok} applied, ${failed.length} failed, ${skipped} skipped.`)),
     );
+    if (notRun.length > 0) out.push(`Not run: ${notRun.map((r) => r.changeId).join(", ")}.`);
     out.push(
       "The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.",
     );
   }
   return `${out.join("\n")}\n`;
+}
+
+export function renderApplyHuman(result: ApplyResult, plan: Plan, style: Style = PLAIN): string {
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  const lines = result.results
+    .filter((r) => !(r.outcome === "skipped" && r.error?.startsWith("not run")))
+    .map((r) => renderChangeResult(r, byId.get(r.changeId), style))
+    .join("");
+  return `${lines}${renderApplySummary(result, style)}`;
 }

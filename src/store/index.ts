@@ -4,7 +4,7 @@
 import { appendAudit, auditHead, findAudit, listAudit, repairAuditHead, verifyAudit } from "./audit.js";
 import { createContext } from "./client.js";
 import { acquireLock, checkLock, forceUnlock, getLock, releaseLock, renewLock } from "./lock.js";
-import { getRecord, listRecords, putRecord } from "./records.js";
+import { deleteRecord, getRecord, listRecords, putRecord } from "./records.js";
 import { checkTables, initTables } from "./tables.js";
 import type { Store, StoreOptions } from "./types.js";
 
@@ -23,6 +23,7 @@ export function createStore(opts: StoreOptions): Store {
     listRecords: () => listRecords(ctx),
     getRecord: (planId) => getRecord(ctx, planId),
     putRecord: (record, expectedVersion) => putRecord(ctx, record, expectedVersion),
+    deleteRecord: (planId, expectedVersion) => deleteRecord(ctx, planId, expectedVersion),
     appendAudit: (entry) => appendAudit(ctx, entry),
     listAudit: (opts) => listAudit(ctx, opts),
     verifyAudit: () => verifyAudit(ctx),

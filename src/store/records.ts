@@ -1,6 +1,6 @@
 // Master records in the metadata table: consistent reads, version-conditional writes.
 
-import { GetCommand, PutCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { StaleRecordError } from "../errors.js";
 import type { MasterRecord } from "../model/record.js";
 import { attempt, conditionalWrite, type StoreContext } from "./client.js";
@@ -84,4 +84,26 @@ export async function putRecord(
   );
   if (!written) throw new StaleRecordError(record.plan_id, expectedVersion);
   return stored;
+}
+
+/** Conditional delete (on version): only for a record an apply journal created and nothing else used. */
+export async function deleteRecord(
+  ctx: StoreContext,
+  planId: string,
+  expectedVersion: number,
+): Promise<void> {
+  if (planId === LOCK_ITEM_KEY) throw new Error(`${LOCK_ITEM_KEY} is reserved for the lock item`);
+  const table = ctx.tables.metadata;
+  const deleted = await conditionalWrite(ctx, "DeleteItem", table, () =>
+    ctx.doc.send(
+      new DeleteCommand({
+        TableName: table,
+        Key: { plan_id: planId },
+        ConditionExpression: "#v = :expected",
+        ExpressionAttributeNames: { "#v": "version" },
+        ExpressionAttributeValues: { ":expected": expectedVersion },
+      }),
+    ),
+  );
+  if (!deleted) throw new StaleRecordError(planId, expectedVersion);
 }

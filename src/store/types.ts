@@ -121,6 +121,8 @@ export interface Store {
    * returns the stored record. Throws StaleRecordError when someone else wrote first.
    */
   putRecord(record: MasterRecord, expectedVersion: number): Promise<MasterRecord>;
+  /** Conditional on version; throws StaleRecordError when someone else wrote first. */
+  deleteRecord(planId: string, expectedVersion: number): Promise<void>;
   appendAudit(entry: AuditEntry): Promise<AuditRecord>;
   /** Ordered by seq. With `limit`, the latest `limit` matching entries (still in ascending order). */
   listAudit(opts?: { planId?: string; limit?: number }): Promise<AuditRecord[]>;

@@ -84,8 +84,10 @@ describe("create, update, no-op", () => {
       rate_limit: 100,
       keys: [globex],
       keys_declared: true,
-      version: 1,
+      // Two conditional writes per change (the journal's intent, then the outcome): create and attach.
+      version: 4,
     });
+    expect(rec!.pending).toBeUndefined();
     expect(rec!.updated_by).toContain("arn:aws:iam::123456789012");
     const audit = await store.listAudit();
     expect(audit.map((a) => a.change_id)).toEqual([
@@ -262,7 +264,10 @@ describe("keys and stages", () => {
     p.writePlan("silver.yaml", plan("silver", "acme-dashboard"));
     const r = await p.upg(["apply", "--auto-approve"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const order = r.stdout.split("\n").filter((l) => l.includes("✓"));
+    const order = r.stdout
+      .split("\n")
+      .filter((l) => l.includes("✓"))
+      .map((l) => l.replace(/ \d+(\.\d)? m?s$/, ""));
     expect(order).toEqual(["  ✓ detach key acme-dashboard → gold", "  ✓ attach key acme-dashboard → silver"]);
     const acme = p.seed.apiKeys.find((k) => k.name === "acme-dashboard")!.id;
     expect(await e2e.planKeys((await e2e.planByName("silver")).id!)).toEqual([acme]);

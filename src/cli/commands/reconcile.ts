@@ -99,7 +99,7 @@ Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output
         },
         cmd: Command,
       ) => {
-        const { runApplyCommand } = await import("../reconcile.js");
+        const { runApplyCommand } = await import("../apply-command.js");
         ctx.exitCode = await runApplyCommand(
           {
             global: globalOptions(cmd),

@@ -1,0 +1,86 @@
+// SIGINT and SIGTERM during a run that writes: the first one stops the run before its next change (the
+// change in flight finishes and is recorded, the lock is released, what ran is printed) and the command
+// exits 130 / 143. A second one exits at once; the journal lets the next run finish the work.
+
+import type { Io } from "./output.js";
+
+export class Interrupted extends Error {
+  constructor(readonly signalName: NodeJS.Signals) {
+    super(`interrupted by ${signalName}`);
+    this.name = "Interrupted";
+  }
+}
+
+export interface Interrupts {
+  /** Aborted on the first signal; its reason is an Interrupted. */
+  readonly signal: AbortSignal;
+  /** 130 (SIGINT) or 143 (SIGTERM) once a signal arrived, else undefined. */
+  exitCode(): number | undefined;
+  dispose(): void;
+}
+
+const CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+export function trapInterrupts(io: Io, what: string): Interrupts {
+  const controller = new AbortController();
+  let first: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (first) {
+      io.stderr.write(
+        `\n${sig} again: exiting now. The next \`upg apply\` finishes what this run started.\n`,
+      );
+      process.exit(CODES[sig] ?? 130);
+    }
+    first = sig;
+    io.stderr.write(
+      `\n${sig} received: ${what} (press Ctrl-C again to exit at once; the next run finishes the work).\n`,
+    );
+    controller.abort(new Interrupted(sig));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    exitCode: () => (first ? (CODES[first] ?? 130) : undefined),
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+/** `work`, or an Interrupted rejection as soon as `signal` aborts (the work itself is left to settle). */
+export function interruptible<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  onLate?: (value: T) => void,
+): Promise<T> {
+  if (signal.aborted) {
+    work.then(onLate, () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const onAbort = () => {
+      if (done) return;
+      done = true;
+      work.then(onLate, () => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        if (done) return;
+        done = true;
+        resolve(v);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        if (done) return;
+        done = true;
+        reject(err);
+      },
+    );
+  });
+}
