@@ -100,6 +100,7 @@ export function loadConfig(file?: string): LoadedConfig {
       ...pos,
       path: "",
       message: "The config file must hold one YAML document.",
+      hint: "Merge the documents into one and remove the `---` between them.",
     });
   }
   const parsed = configFileSchema.safeParse(doc.value);

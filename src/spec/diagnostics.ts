@@ -12,8 +12,8 @@ export interface Diagnostic {
   /** Field path inside the document, e.g. `stages[1].method_throttles./pets/GET.rate_limit`. */
   path: string;
   message: string;
-  /** What would be right. */
-  hint?: string;
+  /** What would be right: every diagnostic says what to do about it. */
+  hint: string;
 }
 
 export function hasErrors(diags: readonly Diagnostic[]): boolean {

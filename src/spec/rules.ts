@@ -1,8 +1,9 @@
 // Rules beyond shape: within one plan, and across all plans of the project.
 
 import type { UpgConfig } from "../model/spec.js";
-import { type Diagnostic, type DiagnosticSeverity, formatPath } from "./diagnostics.js";
+import { type Diagnostic, type DiagnosticSeverity, didYouMean, formatPath } from "./diagnostics.js";
 import type { LoadedPlan } from "./load.js";
+import { reservedTagKey } from "./schema.js";
 import { checkMethodKey, describeStageRef, stageRefKey } from "./stage-ref.js";
 
 export const MAX_TAGS = 50;
@@ -12,7 +13,7 @@ type Report = (
   path: readonly PropertyKey[],
   code: string,
   message: string,
-  hint?: string,
+  hint: string,
   severity?: DiagnosticSeverity,
   /** Point at the key of the last path element instead of its value (for problems with a map key). */
   at?: "key" | "value",
@@ -27,7 +28,7 @@ function reporter(p: LoadedPlan, out: Diagnostic[]): Report {
       ...p.doc.locate(path, at),
       path: formatPath(path),
       message,
-      ...(hint ? { hint } : {}),
+      hint,
     });
   };
 }
@@ -56,6 +57,7 @@ function checkQuota(p: LoadedPlan, report: Report): void {
         ["quota_offset"],
         "quota_incomplete",
         "quota_offset needs a quota (quota_limit and quota_period).",
+        "Add quota_limit and quota_period, or remove quota_offset.",
       );
     } else if (r.quota_period !== undefined && r.quota_offset > OFFSET_MAX[r.quota_period]) {
       const max = OFFSET_MAX[r.quota_period];
@@ -98,6 +100,7 @@ function checkPolicy(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
       [],
       "policy_quota_required",
       "policy.require_quota is on: this plan must declare quota_limit and quota_period.",
+      "Add e.g. quota_limit: 10000 and quota_period: MONTH, or turn off policy.require_quota in upg.config.yaml.",
     );
   }
 }
@@ -149,7 +152,7 @@ function checkThrottles(p: LoadedPlan, report: Report): void {
           ["stages", i, "method_throttles", k],
           "invalid_method_key",
           problem,
-          undefined,
+          'Write the key as "/resource/path/METHOD", e.g. "/pets/GET" ("//GET" for the root resource).',
           "error",
           "key",
         );
@@ -210,7 +213,12 @@ function checkKeysAndLifecycle(p: LoadedPlan, report: Report): void {
     seen.add(k);
   });
   if (r.successor !== undefined && r.successor === r.plan_id) {
-    report(["successor"], "successor_self", "A plan cannot be its own successor.");
+    report(
+      ["successor"],
+      "successor_self",
+      "A plan cannot be its own successor.",
+      "Name the plan_id customers should move to, or remove successor.",
+    );
   }
   if (p.spec.lifecycleState === "Deprecated" && r.successor === undefined) {
     report(
@@ -237,15 +245,27 @@ function checkTags(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
   for (const k of keys) {
     const v = tags[k]!;
     if (k.length < 1 || k.length > 128)
-      report(["tags", k], "tag_key", `Tag key \`${k}\` must be 1-128 characters.`, undefined, "error", "key");
+      report(
+        ["tags", k],
+        "tag_key",
+        `Tag key \`${k}\` must be 1-128 characters.`,
+        "Use a tag key of 1-128 characters (AWS's limit).",
+        "error",
+        "key",
+      );
     if (v.length > 256)
-      report(["tags", k], "tag_value", `Tag \`${k}\` value is ${v.length} characters; at most 256.`);
-    if (k.toLowerCase().startsWith("aws:"))
+      report(
+        ["tags", k],
+        "tag_value",
+        `Tag \`${k}\` value is ${v.length} characters; at most 256.`,
+        "Shorten the value to 256 characters or fewer (AWS's limit).",
+      );
+    if (reservedTagKey(k))
       report(
         ["tags", k],
         "tag_key",
         `Tag key \`${k}\` uses the reserved prefix aws:.`,
-        undefined,
+        "Rename the tag: AWS keeps keys that start with aws: for its own tags and refuses them from users.",
         "error",
         "key",
       );
@@ -304,10 +324,14 @@ function checkSuccessors(plans: readonly LoadedPlan[], out: Diagnostic[]): void 
     if (succ === undefined || succ === p.spec.planId) continue;
     const target = byId.get(succ);
     if (!target) {
+      const guess = didYouMean(succ, [...byId.keys()]);
       reporter(p, out)(
         ["successor"],
         "successor_unknown",
         `successor \`${succ}\` is not a plan_id declared in any plan file.`,
+        guess
+          ? `Did you mean \`${guess}\`?`
+          : "Name the plan_id of a plan in the plan files, or add that plan.",
       );
     } else if (target.spec.lifecycleState !== "Active") {
       reporter(p, out)(

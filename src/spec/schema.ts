@@ -5,6 +5,17 @@ import { z } from "zod";
 import { DURATION_FORMAT, describeMs, durationMs, TIMEOUT_BOUNDS } from "./duration.js";
 import { parseStageObject, parseStageString, STAGE_REF_FORMATS } from "./stage-ref.js";
 
+/**
+ * What to write instead, for fields whose problems need more than the generic advice ("write a number").
+ * zod-issues.ts looks a field's hint up here; it does not show in the JSON Schema.
+ */
+export const fieldHints = z.registry<{ hint: string }>();
+
+function withHint<T extends z.ZodType>(schema: T, hint: string): T {
+  fieldHints.add(schema, { hint });
+  return schema;
+}
+
 /** Stage references are checked inside the schema so their errors come with every other one. */
 function stageRefIssue(res: { ok: boolean; message?: string }, ctx: z.RefinementCtx): void {
   if (!res.ok) {
@@ -30,8 +41,7 @@ const RATE_HINT = `Use 0 (block all requests) or a rate between ${MIN_RATE} and 
 
 /** A request rate: 0, or between MIN_RATE and MAX_RATE (a double, stored as a DynamoDB number). */
 const rate = (what: string) =>
-  z
-    .number()
+  withHint(z.number(), RATE_HINT)
     .min(0, { message: `${what} must be 0 or more` })
     .max(MAX_RATE, { message: `${what} must be at most ${MAX_RATE}` })
     .superRefine((v, ctx) => {
@@ -47,12 +57,16 @@ const rate = (what: string) =>
       }
     });
 
-const nonNegativeInt = (what: string) =>
-  z
-    .number()
-    .int({ message: `${what} must be a whole number` })
-    .min(0, { message: `${what} must be 0 or more` })
-    .max(MAX_INT32, { message: `${what} must be at most ${MAX_INT32}` });
+/** Range checks first: 1e200 is "at most 2147483647", not "not a whole number". */
+const nonNegativeInt = (what: string, hint = `Use a whole number from 0 to ${MAX_INT32}.`) =>
+  withHint(
+    z
+      .number()
+      .min(0, { message: `${what} must be 0 or more` })
+      .max(MAX_INT32, { message: `${what} must be at most ${MAX_INT32}` })
+      .int({ message: `${what} must be a whole number` }),
+    hint,
+  );
 
 export const methodThrottleSchema = z
   .strictObject({
@@ -89,25 +103,28 @@ export const PLAN_ID_RE = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export const planFileSchema = z
   .strictObject({
-    plan_id: z
-      .string()
-      .regex(PLAN_ID_RE, {
+    plan_id: withHint(
+      z.string().regex(PLAN_ID_RE, {
         message: "plan_id must be a slug: lower-case letters, digits and '-', 1-64 characters",
-      })
-      .describe("Stable slug naming the plan forever, e.g. premium-weather."),
-    name: z.string().min(1).max(1024).describe("Display name in API Gateway."),
+      }),
+      "Use a slug such as premium-weather; it names the plan forever, so pick it with care.",
+    ).describe("Stable slug naming the plan forever, e.g. premium-weather."),
+    name: withHint(
+      z.string().min(1).max(1024),
+      "Give the display name, e.g. `name: Premium Weather` (1-1024 characters).",
+    ).describe("Display name in API Gateway."),
     description: z.string().max(125000).optional().describe("Free text shown in API Gateway."),
     tier: z.string().min(1).optional().describe("Business tier: Free, Basic, Premium, Enterprise, ..."),
     rate_limit: rate("rate_limit").optional().describe("Steady requests per second (may be fractional)."),
     burst_limit: nonNegativeInt("burst_limit").optional().describe("Token bucket size (requests)."),
     quota_limit: nonNegativeInt("quota_limit").optional().describe("Requests allowed per quota_period."),
     quota_period: z.enum(["DAY", "WEEK", "MONTH"]).optional().describe("DAY, WEEK or MONTH."),
-    quota_offset: nonNegativeInt("quota_offset")
+    quota_offset: nonNegativeInt("quota_offset", "Use 0 for DAY, 0-6 for WEEK, 0-27 for MONTH.")
       .optional()
       .describe("Days into the period the quota resets: DAY 0, WEEK 0-6, MONTH 0-27."),
     stages: z.array(stageSchema).optional().describe("API stages the plan covers."),
     keys: z
-      .array(z.string().min(1))
+      .array(withHint(z.string().min(1), "Name each API key by its name or id, e.g. `keys: [partner-a]`."))
       .optional()
       .describe("Exact set of API keys (names or ids). Omit to observe whatever keys are attached."),
     lifecycle_state: z
@@ -115,7 +132,13 @@ export const planFileSchema = z
       .optional()
       .describe("Active (default), Deprecated (no new keys) or Archived (removed from API Gateway)."),
     successor: z.string().optional().describe("plan_id customers of a deprecated plan move to."),
-    tags: z.record(z.string(), z.string()).optional().describe("Extra tags on the API Gateway plan."),
+    tags: z
+      .record(
+        z.string(),
+        withHint(z.string(), 'Tag values are text: quote numbers and booleans, e.g. `team: "42"`.'),
+      )
+      .optional()
+      .describe("Extra tags on the API Gateway plan."),
   })
   .describe("One upg usage plan.");
 
@@ -125,9 +148,21 @@ const severitySchema = z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"]);
 const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
 const alertTargetSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("sns"), topic_arn: z.string().startsWith("arn:") }),
-  z.strictObject({ type: z.literal("webhook"), url: z.url() }),
-  z.strictObject({ type: z.literal("file"), path: z.string().min(1) }),
+  z.strictObject({
+    type: z.literal("sns"),
+    topic_arn: withHint(
+      z.string().startsWith("arn:"),
+      "Use the SNS topic's ARN, e.g. arn:aws:sns:us-east-1:123456789012:upg-alerts.",
+    ),
+  }),
+  z.strictObject({
+    type: z.literal("webhook"),
+    url: withHint(z.url(), "Write a full URL, e.g. https://hooks.example.com/upg."),
+  }),
+  z.strictObject({
+    type: z.literal("file"),
+    path: withHint(z.string().min(1), "Name the file alerts are appended to, e.g. drift-alerts.jsonl."),
+  }),
   z.strictObject({ type: z.literal("stdout") }),
 ]);
 
@@ -135,17 +170,22 @@ const positive = (what: string) => z.number().positive({ message: `${what} must 
 
 /** DynamoDB table names: 3-255 characters of letters, digits, '_', '.' and '-'. */
 export const TABLE_NAME_RE = /^[A-Za-z0-9_.-]{3,255}$/;
-const tableName = z.string().regex(TABLE_NAME_RE, {
-  message: "not a DynamoDB table name: 3-255 characters of letters, digits, '_', '.' and '-'",
-});
+const tableName = withHint(
+  z.string().regex(TABLE_NAME_RE, {
+    message: "not a DynamoDB table name: 3-255 characters of letters, digits, '_', '.' and '-'",
+  }),
+  "Use 3-255 characters of letters, digits, '_', '.' and '-', e.g. usage-plans-metadata.",
+);
 
 /** AWS reserves tag keys starting with `aws:` (any case); keys are 1-128 characters. */
 export function reservedTagKey(key: string): boolean {
   return key.toLowerCase().startsWith("aws:");
 }
 
-const ownershipTagKey = z
-  .string()
+const ownershipTagKey = withHint(
+  z.string(),
+  "Use a tag key of your own, 1-128 characters, e.g. upg:plan-id (the default).",
+)
   .min(1, { message: "ownership_tag_key must not be empty" })
   .max(128, { message: "ownership_tag_key must be at most 128 characters (AWS's limit for tag keys)" })
   .superRefine((v, ctx) => {
@@ -160,7 +200,7 @@ const ownershipTagKey = z
 
 /** A duration field: "3s", "500ms", "2m", or a number of seconds, within `bounds` (ms). */
 const duration = (what: string, bounds: { min: number; max: number }) =>
-  z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  withHint(z.union([z.string(), z.number()]), `Write ${DURATION_FORMAT}.`).superRefine((v, ctx) => {
     const ms = durationMs(v);
     if (ms === undefined) {
       ctx.addIssue({
@@ -186,7 +226,12 @@ export const LOCK_TTL_BOUNDS = { min: 10, max: 86_400 } as const;
 export const configFileSchema = z
   .strictObject({
     regions: z
-      .array(z.string().regex(REGION_RE, { message: "not an AWS region name (e.g. us-east-1)" }))
+      .array(
+        withHint(
+          z.string().regex(REGION_RE, { message: "not an AWS region name (e.g. us-east-1)" }),
+          "Use AWS region names, e.g. `regions: [us-east-1, eu-west-1]`.",
+        ),
+      )
       .min(1)
       .optional()
       .describe("Regions this project manages; the first is the default."),
@@ -219,40 +264,41 @@ export const configFileSchema = z
       .describe("Which drift `upg drift --fix` may repair without asking."),
     pacing: z
       .strictObject({
-        requests_per_second: z
-          .number()
+        requests_per_second: withHint(z.number(), "Use 0.01-100000 (AWS allows 10 per second per account).")
           .min(0.01, { message: "requests_per_second must be at least 0.01" })
           .max(100_000, { message: "requests_per_second must be at most 100000" })
           .optional(),
-        burst: z
-          .number()
+        burst: withHint(z.number(), "Use 1-100000 (AWS allows a burst of 40).")
           .min(1, { message: "burst must be at least 1" })
           .max(100_000, { message: "burst must be at most 100000" })
           .optional(),
-        update_usage_plan_interval_ms: z
-          .number()
-          .int({ message: "update_usage_plan_interval_ms must be a whole number of milliseconds" })
+        update_usage_plan_interval_ms: withHint(
+          z.number(),
+          "Use a whole number of milliseconds, 0-3600000 (AWS: one UpdateUsagePlan every 20000 ms).",
+        )
           .min(0, { message: "update_usage_plan_interval_ms must be 0 or more" })
           .max(3_600_000, { message: "update_usage_plan_interval_ms must be at most 3600000 (one hour)" })
+          .int({ message: "update_usage_plan_interval_ms must be a whole number of milliseconds" })
           .optional(),
-        concurrency: z
-          .number()
-          .int({ message: "concurrency must be a whole number" })
+        concurrency: withHint(z.number(), "Use a whole number from 1 to 64 (default 4).")
           .min(1, { message: "concurrency must be at least 1" })
           .max(64, { message: "concurrency must be at most 64" })
+          .int({ message: "concurrency must be a whole number" })
           .optional(),
       })
       .optional()
       .describe("Control-plane pacing; defaults are AWS's published limits."),
     lock: z
       .strictObject({
-        ttl_seconds: z
-          .number()
-          .int({ message: "ttl_seconds must be a whole number of seconds" })
+        ttl_seconds: withHint(
+          z.number(),
+          `Use a whole number of seconds from ${LOCK_TTL_BOUNDS.min} to ${LOCK_TTL_BOUNDS.max} (default 900).`,
+        )
           .min(LOCK_TTL_BOUNDS.min, { message: `ttl_seconds must be at least ${LOCK_TTL_BOUNDS.min}` })
           .max(LOCK_TTL_BOUNDS.max, {
             message: `ttl_seconds must be at most ${LOCK_TTL_BOUNDS.max} (24 hours)`,
           })
+          .int({ message: "ttl_seconds must be a whole number of seconds" })
           .optional()
           .describe("How long an apply's lock lives without renewal (seconds, default 900)."),
       })

@@ -42,15 +42,8 @@ export interface YamlFile {
   diagnostics: Diagnostic[];
 }
 
-function fileError(
-  file: string,
-  code: string,
-  message: string,
-  hint?: string,
-  line = 1,
-  col = 1,
-): Diagnostic {
-  return { severity: "error", code, file, line, col, path: "", message, ...(hint ? { hint } : {}) };
+function fileError(file: string, code: string, message: string, hint: string, line = 1, col = 1): Diagnostic {
+  return { severity: "error", code, file, line, col, path: "", message, hint };
 }
 
 function unreadableFile(file: string, err: unknown): Diagnostic {

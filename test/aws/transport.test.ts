@@ -73,7 +73,7 @@ describe("client settings", () => {
     const base = {
       mode: "adaptive",
       acquireInitialRetryToken: async () => ({ getRetryCount: () => 0 }),
-      refreshRetryTokenForRetry: async (token: { getRetryCount(): number }) => {
+      refreshRetryTokenForRetry: async (token: { getRetryCount(): number }, _info: unknown) => {
         seen.push("retry");
         return { getRetryCount: () => token.getRetryCount() + 1 };
       },
