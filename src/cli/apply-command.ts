@@ -2,22 +2,20 @@
 // changes with streaming progress → release. Printing and exit codes live here; the logic is in src/apply.
 
 import { createInterface } from "node:readline";
-import { applyPlan, type RunEvent } from "../apply/apply-plan.js";
-import { planFrom, type Snapshot } from "../apply/make-plan.js";
-import { writeRecovery } from "../apply/recover.js";
+import type { RunEvent } from "../apply/apply-plan.js";
+import { runApply } from "../apply/run-apply.js";
 import { checkSavedPlan, makeProvenance, readSavedPlanFile } from "../apply/saved-plan.js";
-import { errorMessage, UserError } from "../errors.js";
+import { UserError } from "../errors.js";
 import type { PacerWait } from "../live/pacer.js";
 import type { ApplyResult, Plan } from "../model/plan.js";
-import type { MasterRecord } from "../model/record.js";
 import { renderApplySummary, renderChangeResult, renderPlanHuman } from "../render/plan.js";
 import type { Style } from "../render/style.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { Interrupted, type Interrupts, interruptible, trapInterrupts } from "./interrupts.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadProject, type Project, parseDuration, scopeTargets } from "./project.js";
-import { checkTargets, snapshot } from "./reconcile.js";
+import { loadProject, parseDuration, scopeTargets } from "./project.js";
+import { checkTargets } from "./reconcile.js";
 import { type Spinner, startSpinner } from "./spinner.js";
 
 export interface ApplyCommandOptions {
@@ -65,50 +63,6 @@ function changeLabel(e: Extract<RunEvent, { type: "change-started" }>): string {
   return `${c.action} ${c.planId}${c.keyId ? ` key ${c.keyName ?? c.keyId}` : ""}…`;
 }
 
-async function execute(
-  plan: Plan,
-  records: readonly MasterRecord[],
-  project: Project,
-  deps: RunDeps,
-  io: Io,
-  human: boolean,
-  style: Style,
-  interrupts: Interrupts,
-  fence: () => Promise<void>,
-): Promise<ApplyResult> {
-  const actor = await deps.live.callerIdentity();
-  // Progress goes to stdout in human mode, to stderr with -o json (stdout is the JSON document only).
-  const progress = human ? io.stdout : io.stderr;
-  progress.write("\n");
-  const spin: Spinner = await startSpinner(io, "Applying…");
-  const byId = new Map(plan.changes.map((c) => [c.id, c]));
-  deps.waits.listener = (w) => {
-    if (spin.live) spin.text(describeWait(w));
-    else spin.print(io.stderr, `  … ${describeWait(w)}\n`);
-  };
-  try {
-    return await applyPlan(plan, records, {
-      live: deps.live,
-      store: deps.store,
-      clock: deps.clock,
-      actor,
-      runId: deps.runId,
-      ownershipTagKey: project.config.ownership_tag_key,
-      fence,
-      signal: interrupts.signal,
-      onEvent: (e) => {
-        if (e.type === "change-started") spin.text(changeLabel(e));
-        else if (e.type === "change-done")
-          spin.print(progress, renderChangeResult(e.result, byId.get(e.change.id), style));
-        else spin.print(io.stderr, `Stopping before the next change: ${e.reason}\n`);
-      },
-    });
-  } finally {
-    deps.waits.listener = undefined;
-    spin.stop();
-  }
-}
-
 function exitCodeOf(result: ApplyResult, interrupts: Interrupts): number {
   const signalled = interrupts.exitCode();
   if (signalled !== undefined && result.stopped) return signalled;
@@ -124,26 +78,21 @@ async function headLine(deps: RunDeps): Promise<{ seq: number; hash: string } | 
   }
 }
 
-/** Finish what a stopped run left (under the lock), then plan again from the records as now written. */
-async function recover(
-  snap: Snapshot,
-  project: Project,
-  targets: readonly string[],
-  deps: RunDeps,
+/** Streams each change's outcome as it completes; long pacing waits show what they wait for. */
+function progressPrinter(
+  plan: () => Plan | undefined,
+  spin: Spinner,
   io: Io,
-  fence: () => Promise<void>,
-): Promise<{ plan: Plan; records: MasterRecord[] }> {
-  if (snap.recovery.recoveries.length === 0) return { plan: snap.plan, records: snap.records };
-  io.stderr.write("Finishing what an earlier run left unfinished:\n");
-  for (const r of snap.recovery.recoveries) io.stderr.write(`  ${r.note}\n`);
-  const records = await writeRecovery(deps.store, snap.recovery, fence);
-  const plan = planFrom(
-    { specs: project.specs, config: project.config, targets },
-    snap,
-    records,
-    deps.clock().toISOString(),
-  );
-  return { plan, records };
+  progress: NodeJS.WritableStream,
+  style: Style,
+) {
+  return (e: RunEvent) => {
+    if (e.type === "change-started") spin.text(changeLabel(e));
+    else if (e.type === "change-done") {
+      const c = plan()?.changes.find((x) => x.id === e.change.id);
+      spin.print(progress, renderChangeResult(e.result, c, style));
+    } else spin.print(io.stderr, `Stopping before the next change: ${e.reason}\n`);
+  };
 }
 
 export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promise<number> {
@@ -159,74 +108,96 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
     });
   }
   const human = format === "human";
+  // With -o json, stdout carries only the results: the plan, progress and any prompt go to stderr.
+  const planStream = human ? io.stdout : io.stderr;
+  const style = styleFor(planStream, io.env, opts.global.color);
   const deps = await openDeps(opts.global, project.config, project.region);
   const interrupts = trapInterrupts(io, "stopping after the change in flight");
   const signal = interrupts.signal;
-  let locked = false;
+  let spin: Spinner | undefined;
+  let shown: Plan | undefined;
   try {
-    const owner = await interruptible(deps.live.callerIdentity(), signal);
-    await interruptible(deps.store.checkTables(), signal);
-    const lock = await interruptible(
-      deps.store.acquireLock({
-        owner,
-        runId: deps.runId,
-        ttlSeconds: project.config.lock.ttl_seconds,
-        reason: "upg apply",
-        waitMs,
-      }),
-      signal,
-      // Taken after the interrupt: give it back at once.
-      () => void deps.store.releaseLock(deps.runId).catch(() => {}),
+    const actor = await interruptible(deps.live.callerIdentity(), signal);
+    const outcome = await runApply(
+      { specs: project.specs, config: project.config, targets },
+      {
+        ...deps,
+        actor,
+        ownershipTagKey: project.config.ownership_tag_key,
+        lockTtlSeconds: project.config.lock.ttl_seconds,
+        lockWaitMs: waitMs,
+      },
+      {
+        signal,
+        onLock: (lock) => {
+          if (lock.replaced)
+            io.stderr.write(
+              `Took over an expired apply lock held by ${lock.replaced.owner} (run ${lock.replaced.run_id}) since ${lock.replaced.acquired_at}; recorded in the audit log.\n`,
+            );
+        },
+        onAuditRepair: (repair) => {
+          if (repair.moved.length > 0)
+            io.stderr.write(`Audit log: completed an interrupted append (row ${repair.moved.join(", ")}).\n`);
+          if (repair.blocked)
+            io.stderr.write(
+              `Warning: the audit log does not verify at row ${repair.blocked.seq}: ${repair.blocked.reason}. Run \`upg audit verify\`.\n`,
+            );
+        },
+        read: (work) => interruptible(reading(io, project.region, work), signal),
+        onRecovered: (recoveries) => {
+          io.stderr.write("Finishing what an earlier run left unfinished:\n");
+          for (const r of recoveries) io.stderr.write(`  ${r.note}\n`);
+        },
+        approve: async (current) => {
+          const plan = saved ?? current;
+          if (saved) {
+            // Made for here, from these inputs, and equal to the plan computed now — or refused.
+            checkSavedPlan(saved, {
+              file: opts.planFile!,
+              current,
+              provenance: makeProvenance({
+                region: project.region,
+                callerArn: actor,
+                config: project.config,
+                specs: project.specs,
+                targets,
+              }),
+            });
+          }
+          planStream.write(renderPlanHuman(plan, style));
+          if (plan.problems.length > 0) {
+            throw new UserError("The plan has problems (listed above); nothing was applied.", {
+              hint: "Fix them and run `upg plan` again.",
+            });
+          }
+          if (plan.changes.length === 0) return { plan };
+          if (!opts.autoApprove && !saved && !(await confirm(io, planStream, signal))) return false;
+          shown = plan;
+          planStream.write("\n");
+          spin = await startSpinner(io, "Applying…");
+          const s = spin;
+          deps.waits.listener = (w) => {
+            if (s.live) s.text(describeWait(w));
+            else s.print(io.stderr, `  … ${describeWait(w)}\n`);
+          };
+          return { plan };
+        },
+        onEvent: (e) => {
+          if (spin) progressPrinter(() => shown, spin, io, planStream, style)(e);
+        },
+      },
     );
-    locked = true;
-    if (lock.replaced) {
-      io.stderr.write(
-        `Took over an expired apply lock held by ${lock.replaced.owner} (run ${lock.replaced.run_id}) since ${lock.replaced.acquired_at}; recorded in the audit log.\n`,
-      );
-    }
-    const fence = () => deps.store.renewLock(deps.runId, project.config.lock.ttl_seconds);
-    const repair = await deps.store.repairAuditHead();
-    if (repair.moved.length > 0)
-      io.stderr.write(`Audit log: completed an interrupted append (row ${repair.moved.join(", ")}).\n`);
-    if (repair.blocked)
-      io.stderr.write(
-        `Warning: the audit log does not verify at row ${repair.blocked.seq}: ${repair.blocked.reason}. Run \`upg audit verify\`.\n`,
-      );
-    const snap = await interruptible(snapshot(project, targets, deps, io), signal);
-    const { plan: current, records } = await recover(snap, project, targets, deps, io, fence);
-    const plan = saved ?? current;
-    if (saved) {
-      // Made for here, from these inputs, and equal to the plan computed now — or refused.
-      checkSavedPlan(saved, {
-        file: opts.planFile!,
-        current,
-        provenance: makeProvenance({
-          region: project.region,
-          callerArn: owner,
-          config: project.config,
-          specs: project.specs,
-          targets,
-        }),
-      });
-    }
-    // With -o json, stdout carries only the results: the plan and any prompt go to stderr.
-    const planStream = human ? io.stdout : io.stderr;
-    planStream.write(renderPlanHuman(plan, styleFor(planStream, io.env, opts.global.color)));
-    if (plan.problems.length > 0) {
-      throw new UserError("The plan has problems (listed above); nothing was applied.", {
-        hint: "Fix them and run `upg plan` again.",
-      });
-    }
-    if (plan.changes.length === 0) {
-      if (!human) io.stdout.write(`${JSON.stringify({ run_id: deps.runId, results: [] }, null, 2)}\n`);
-      return 0;
-    }
-    if (!opts.autoApprove && !saved && !(await confirm(io, planStream, signal))) {
+    spin?.stop();
+    deps.waits.listener = undefined;
+    if (outcome.kind === "cancelled") {
       planStream.write("\nApply cancelled. Nothing was changed.\n");
       return interrupts.exitCode() ?? 1;
     }
-    const style = styleFor(human ? io.stdout : io.stderr, io.env, opts.global.color);
-    const result = await execute(plan, records, project, deps, io, human, style, interrupts, fence);
+    if (outcome.kind === "empty") {
+      if (!human) io.stdout.write(`${JSON.stringify({ run_id: deps.runId, results: [] }, null, 2)}\n`);
+      return 0;
+    }
+    const { result } = outcome;
     const head = await headLine(deps);
     if (human) {
       io.stdout.write(renderApplySummary(result, style));
@@ -242,14 +213,17 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
     }
     throw err;
   } finally {
-    if (locked) {
-      try {
-        await deps.store.releaseLock(deps.runId);
-      } catch (err) {
-        io.stderr.write(`Warning: could not release the apply lock: ${errorMessage(err)}\n`);
-      }
-    }
+    spin?.stop();
     interrupts.dispose();
     deps.close();
+  }
+}
+
+async function reading<T>(io: Io, region: string, work: () => Promise<T>): Promise<T> {
+  const spin = await startSpinner(io, `Reading API Gateway (${region}) and the master records…`);
+  try {
+    return await work();
+  } finally {
+    spin.stop();
   }
 }

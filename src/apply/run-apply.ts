@@ -1,0 +1,89 @@
+// One run flow for everything that writes: lock → complete an interrupted audit append → read and plan →
+// finish what a stopped run left (its journal) → plan again → approve → run the changes → release.
+// The CLI supplies approval and printing through hooks; tests drive the same flow in-process.
+
+import type { Recovery } from "../diff/recover.js";
+import type { ApplyResult, Plan } from "../model/plan.js";
+import type { MasterRecord } from "../model/record.js";
+import type { AcquiredLock, AuditHeadRepair } from "../store/index.js";
+import type { RunEvent } from "./apply-plan.js";
+import { applyPlan } from "./apply-plan.js";
+import { type CoreDeps, makePlan, type PlanRequest, planFrom, type Snapshot } from "./make-plan.js";
+import { writeRecovery } from "./recover.js";
+
+export interface RunApplyDeps extends CoreDeps {
+  runId: string;
+  actor: string;
+  ownershipTagKey: string;
+  lockTtlSeconds: number;
+  lockWaitMs: number;
+}
+
+export interface RunApplyHooks {
+  onLock?(lock: AcquiredLock): void;
+  onAuditRepair?(repair: AuditHeadRepair): void;
+  /** Reading can take a while: wrap it (spinner) and make it interruptible. */
+  read?(work: () => Promise<Snapshot>): Promise<Snapshot>;
+  onRecovered?(recoveries: readonly Recovery[]): void;
+  /** The plan to run (a saved plan is checked here against `current`); false cancels. */
+  approve(current: Plan): Promise<{ plan: Plan } | false>;
+  onEvent?(event: RunEvent): void;
+  signal?: AbortSignal;
+}
+
+export type RunApplyOutcome =
+  | { kind: "cancelled"; plan: Plan }
+  | { kind: "empty"; plan: Plan }
+  | { kind: "applied"; plan: Plan; result: ApplyResult };
+
+/**
+ * Runs the whole flow under the apply lock, which is released however it ends (except when the process
+ * dies: then the lock expires, and the journal lets the next run finish the work).
+ */
+export async function runApply(
+  req: PlanRequest,
+  deps: RunApplyDeps,
+  hooks: RunApplyHooks,
+): Promise<RunApplyOutcome> {
+  await deps.store.checkTables();
+  const lock = await deps.store.acquireLock({
+    owner: deps.actor,
+    runId: deps.runId,
+    ttlSeconds: deps.lockTtlSeconds,
+    reason: "upg apply",
+    waitMs: deps.lockWaitMs,
+  });
+  try {
+    hooks.onLock?.(lock);
+    // Fencing: every write is preceded by a conditional write on the lock that only this run can make.
+    const fence = () => deps.store.renewLock(deps.runId, deps.lockTtlSeconds);
+    hooks.onAuditRepair?.(await deps.store.repairAuditHead());
+    const read = () => makePlan(req, { ...deps });
+    const snap = await (hooks.read ? hooks.read(read) : read());
+    let records: MasterRecord[] = snap.records;
+    let current = snap.plan;
+    if (snap.recovery.recoveries.length > 0) {
+      hooks.onRecovered?.(snap.recovery.recoveries);
+      records = await writeRecovery(deps.store, snap.recovery, fence);
+      current = planFrom(req, snap, records, deps.clock().toISOString());
+    }
+    const approved = await hooks.approve(current);
+    if (!approved) return { kind: "cancelled", plan: current };
+    const plan = approved.plan;
+    if (plan.changes.length === 0) return { kind: "empty", plan };
+    const result = await applyPlan(plan, records, {
+      live: deps.live,
+      store: deps.store,
+      clock: deps.clock,
+      actor: deps.actor,
+      runId: deps.runId,
+      ownershipTagKey: deps.ownershipTagKey,
+      fence,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      ...(hooks.onEvent ? { onEvent: (e: RunEvent) => hooks.onEvent!(e) } : {}),
+    });
+    return { kind: "applied", plan, result };
+  } finally {
+    await deps.store.releaseLock(deps.runId);
+  }
+}
