@@ -4,8 +4,8 @@ import type { AwsTarget } from "../aws/client-config.js";
 import type { PacingLimits } from "../model/spec.js";
 import { createContext } from "./client.js";
 import { resolveCallerIdentity } from "./identity.js";
-import { readLive } from "./read.js";
 import type { PacerWait } from "./pacer.js";
+import { readLive } from "./read.js";
 import type { LiveGateway } from "./types.js";
 import { attachKey, createPlan, deletePlan, detachKey, tagPlan, untagPlan, updatePlan } from "./write.js";
 
@@ -19,7 +19,12 @@ export interface LiveGatewayOptions {
 }
 
 export function createLiveGateway(opts: LiveGatewayOptions): LiveGateway {
-  const ctx = createContext(opts.target, opts.pacing, opts.pageSize, opts.onWait ? { onWait: opts.onWait } : {});
+  const ctx = createContext(
+    opts.target,
+    opts.pacing,
+    opts.pageSize,
+    opts.onWait ? { onWait: opts.onWait } : {},
+  );
   let identity: Promise<string> | undefined;
   return {
     readLive: (scope) => readLive(ctx, scope, opts.pacing),

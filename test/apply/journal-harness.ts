@@ -1,0 +1,219 @@
+// In-process runs of the real apply flow (src/apply/run-apply.ts) against the sandbox over HTTP, with
+// gateway and store wrappers that "kill" the run at a chosen step: from that step on every call throws,
+// as if the process had died (nothing after it runs, the lock is not released).
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
+import { makePlan } from "../../src/apply/make-plan.js";
+import { type RunApplyOutcome, runApply } from "../../src/apply/run-apply.js";
+import { createLiveGateway } from "../../src/live/gateway.js";
+import type { LiveGateway } from "../../src/live/types.js";
+import type { Plan } from "../../src/model/plan.js";
+import type { UpgConfig } from "../../src/model/spec.js";
+import { type Sandbox, type SeedResult, startSandbox } from "../../src/sandbox/index.js";
+import { DEFAULT_CONFIG } from "../../src/spec/config.js";
+import { loadSpecs } from "../../src/spec/load.js";
+import { createStore, type Store } from "../../src/store/index.js";
+
+export const TIME_SCALE = 0.01;
+export const ACTOR = "arn:aws:iam::123456789012:user/kill-test";
+
+/** Calls that change something: a kill point sits before each, and after the last. */
+const LIVE_STEPS = [
+  "createPlan",
+  "updatePlan",
+  "deletePlan",
+  "attachKey",
+  "detachKey",
+  "tagPlan",
+  "untagPlan",
+];
+const STORE_STEPS = ["putRecord", "deleteRecord", "appendAudit"];
+
+export class Killed extends Error {
+  constructor(step: number) {
+    super(`killed at step ${step}`);
+    this.name = "Killed";
+  }
+}
+
+export interface KillSwitch {
+  /** Kill before this step (1-based); undefined: never. */
+  at?: number;
+  /** Steps seen so far. */
+  steps: number;
+  dead: boolean;
+  /** Each step: what it was, and the change in flight then. */
+  log: Array<{ step: number; call: string; change?: string; done: boolean }>;
+  current?: string;
+}
+
+function killable<T extends object>(target: T, stepNames: readonly string[], ks: KillSwitch): T {
+  return new Proxy(target, {
+    get(obj, prop, recv) {
+      const value = Reflect.get(obj, prop, recv);
+      if (typeof value !== "function") return value;
+      const name = String(prop);
+      return (...args: unknown[]) => {
+        if (ks.dead) return Promise.reject(new Killed(ks.steps));
+        if (!stepNames.includes(name)) return value.apply(obj, args);
+        const step = ++ks.steps;
+        if (ks.at === step) {
+          ks.dead = true;
+          return Promise.reject(new Killed(step));
+        }
+        const entry = { step, call: name, ...(ks.current ? { change: ks.current } : {}), done: false };
+        ks.log.push(entry);
+        return (value.apply(obj, args) as Promise<unknown>).then((v) => {
+          entry.done = true;
+          return v;
+        });
+      };
+    },
+  });
+}
+
+export interface World {
+  sb: Sandbox;
+  sdk: APIGatewayClient;
+  stop(): Promise<void>;
+  /** A fresh sandbox state, fresh tables and plan files. */
+  project(): Promise<KillProject>;
+}
+
+export interface KillProject {
+  seed: SeedResult;
+  config: UpgConfig;
+  dir: string;
+  key(name: string): string;
+  writePlan(name: string, yaml: string): void;
+  removePlan(name: string): void;
+  /** One run of the real flow; with a kill switch, calls die from its step on. */
+  apply(ks?: KillSwitch): Promise<{ outcome?: RunApplyOutcome; killed: boolean; runId: string }>;
+  plan(): Promise<Plan>;
+  store(): Store;
+  livePlans(): Promise<Array<{ id: string; name: string; keys: string[] }>>;
+}
+
+let counter = 0;
+
+export async function startWorld(): Promise<World> {
+  const sb = await startSandbox({ timeScale: TIME_SCALE });
+  const sdk = new APIGatewayClient({
+    endpoint: sb.apigatewayEndpoint,
+    region: sb.region,
+    credentials: sb.credentials,
+    maxAttempts: 3,
+  });
+  const cleanup: Array<() => void> = [];
+  const target = (endpoint: string) => ({
+    region: sb.region,
+    endpoint,
+    credentials: sb.credentials,
+    maxAttempts: 3,
+  });
+  return {
+    sb,
+    sdk,
+    async stop() {
+      for (const c of cleanup) c();
+      sdk.destroy();
+      await sb.stop();
+    },
+    async project() {
+      await sb.admin.reset();
+      await sb.admin.resetFaults();
+      const seed = await sb.admin.seed();
+      const n = ++counter;
+      const dir = mkdtempSync(join(tmpdir(), "upg-kill-"));
+      mkdirSync(join(dir, "plans"));
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const config: UpgConfig = {
+        ...DEFAULT_CONFIG,
+        tables: { metadata: `kmeta-${process.pid}-${n}`, audit: `kaudit-${process.pid}-${n}` },
+        pacing: {
+          ...DEFAULT_CONFIG.pacing,
+          requests_per_second: 1000,
+          burst: 4000,
+          update_usage_plan_interval_ms: 200,
+        },
+        // Short enough that the run after a kill takes the expired lock over at once.
+        lock: { ttl_seconds: 0.05 },
+      };
+      const newStore = () => {
+        const s = createStore({ target: target(sb.dynamodbEndpoint!), tables: config.tables });
+        cleanup.push(() => s.destroy());
+        return s;
+      };
+      const newLive = (): LiveGateway => {
+        const l = createLiveGateway({ target: target(sb.apigatewayEndpoint), pacing: config.pacing });
+        cleanup.push(() => l.destroy());
+        return l;
+      };
+      await newStore().init();
+      const specs = () => {
+        const r = loadSpecs([join(dir, "plans")], config);
+        if (r.diagnostics.some((d) => d.severity === "error"))
+          throw new Error(JSON.stringify(r.diagnostics, null, 2));
+        return r.plans;
+      };
+      return {
+        seed,
+        config,
+        dir,
+        key: (name) => seed.apiKeys.find((k) => k.name === name)!.id,
+        writePlan: (name, yaml) => writeFileSync(join(dir, "plans", name), yaml),
+        removePlan: (name) => rmSync(join(dir, "plans", name)),
+        store: newStore,
+        async apply(ks) {
+          const runId = `run-${n}-${Math.random().toString(16).slice(2, 10)}`;
+          const live = ks ? killable(newLive(), LIVE_STEPS, ks) : newLive();
+          const store = ks ? killable(newStore(), STORE_STEPS, ks) : newStore();
+          try {
+            const outcome = await runApply(
+              { specs: specs(), config, targets: [] },
+              {
+                live,
+                store,
+                clock: () => new Date(),
+                runId,
+                actor: ACTOR,
+                ownershipTagKey: config.ownership_tag_key,
+                lockTtlSeconds: config.lock.ttl_seconds,
+                lockWaitMs: 5000,
+              },
+              {
+                approve: async (plan) => ({ plan }),
+                onEvent: (e) => {
+                  if (ks && e.type === "change-started") ks.current = e.change.id;
+                },
+              },
+            );
+            return { outcome, killed: false, runId };
+          } catch (err) {
+            if (err instanceof Killed || (ks?.dead ?? false)) return { killed: true, runId };
+            throw err;
+          }
+        },
+        async plan() {
+          const snap = await makePlan(
+            { specs: specs(), config, targets: [] },
+            { live: newLive(), store: newStore(), clock: () => new Date() },
+          );
+          return snap.plan;
+        },
+        async livePlans() {
+          const plans = (await sdk.send(new GetUsagePlansCommand({ limit: 500 }))).items ?? [];
+          const out = [];
+          for (const p of plans) {
+            const keys = (await sdk.send(new GetUsagePlanKeysCommand({ usagePlanId: p.id! }))).items ?? [];
+            out.push({ id: p.id!, name: p.name!, keys: keys.map((k) => k.id!).sort() });
+          }
+          return out.sort((a, b) => a.name.localeCompare(b.name));
+        },
+      };
+    },
+  };
+}
