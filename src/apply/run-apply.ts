@@ -21,7 +21,7 @@ export interface RunApplyDeps extends CoreDeps {
 
 export interface RunApplyHooks {
   onLock?(lock: AcquiredLock): void;
-  onAuditRepair?(repair: AuditHeadRepair): void;
+  onAuditRepair?(repair: AuditHeadRepair): void | Promise<void>;
   /** Reading can take a while: wrap it (spinner) and make it interruptible. */
   read?(work: () => Promise<Snapshot>): Promise<Snapshot>;
   onRecovered?(recoveries: readonly Recovery[]): void;
@@ -57,7 +57,7 @@ export async function runApply(
     hooks.onLock?.(lock);
     // Fencing: every write is preceded by a conditional write on the lock that only this run can make.
     const fence = () => deps.store.renewLock(deps.runId, deps.lockTtlSeconds);
-    hooks.onAuditRepair?.(await deps.store.repairAuditHead());
+    await hooks.onAuditRepair?.(await deps.store.repairAuditHead());
     const read = () => makePlan(req, { ...deps });
     const snap = await (hooks.read ? hooks.read(read) : read());
     let records: MasterRecord[] = snap.records;

@@ -10,6 +10,7 @@ import type { PacerWait } from "../live/pacer.js";
 import type { ApplyResult, Plan } from "../model/plan.js";
 import { renderApplySummary, renderChangeResult, renderPlanHuman } from "../render/plan.js";
 import type { Style } from "../render/style.js";
+import { auditHeadWarning } from "./audit-warning.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { Interrupted, type Interrupts, interruptible, trapInterrupts } from "./interrupts.js";
@@ -135,13 +136,17 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
               `Took over an expired apply lock held by ${lock.replaced.owner} (run ${lock.replaced.run_id}) since ${lock.replaced.acquired_at}; recorded in the audit log.\n`,
             );
         },
-        onAuditRepair: (repair) => {
+        onAuditRepair: async (repair) => {
           if (repair.moved.length > 0)
             io.stderr.write(`Audit log: completed an interrupted append (row ${repair.moved.join(", ")}).\n`);
           if (repair.blocked)
             io.stderr.write(
               `Warning: the audit log does not verify at row ${repair.blocked.seq}: ${repair.blocked.reason}. Run \`upg audit verify\`.\n`,
             );
+          else {
+            const warning = await auditHeadWarning(deps.store);
+            if (warning) io.stderr.write(`Warning: ${warning} Run \`upg audit verify\`.\n`);
+          }
         },
         read: (work) => interruptible(reading(io, project.region, work), signal),
         onRecovered: (recoveries) => {

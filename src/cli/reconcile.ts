@@ -6,6 +6,7 @@ import { makePlan, type Snapshot } from "../apply/make-plan.js";
 import { makeProvenance, sealPlan } from "../apply/saved-plan.js";
 import { errorMessage, UserError } from "../errors.js";
 import { renderPlanHuman, renderPlanJson, renderPlanMarkdown } from "../render/plan.js";
+import { auditHeadWarning } from "./audit-warning.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
@@ -54,6 +55,8 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   try {
     const snap = await snapshot(project, targets, deps, io);
     const { plan } = snap;
+    const auditWarning = await auditHeadWarning(deps.store);
+    if (auditWarning) io.stderr.write(`Warning: ${auditWarning} Run \`upg audit verify\`.\n`);
     if (snap.recovery.recoveries.length > 0) {
       io.stderr.write(
         "An earlier apply stopped mid-change. This plan shows the state after finishing it; the next `upg apply` records it:\n",

@@ -270,3 +270,37 @@ describe("upg unlock LOCK_ID", () => {
     expect((await p.upg(["audit", "verify"])).code).toBe(0);
   }, 60_000);
 });
+
+describe("plan and apply check the chain head", () => {
+  const FREE =
+    "plan_id: free\nname: Free\nrate_limit: 5\nburst_limit: 10\nstages: [{ api_name: weather-api, stage: dev }]\n";
+
+  it("deleting the newest row makes plan and apply warn and point at `upg audit verify`", async () => {
+    const { p } = await project();
+    p.writePlan("free.yaml", FREE);
+    const first = await p.upg(["apply", "--auto-approve"]);
+    expect(first.code, first.stderr).toBe(0);
+    const head = /Audit log head: seq (\d+), sha256 ([0-9a-f]{64})/.exec(first.stdout);
+    expect(head, first.stdout).not.toBeNull();
+    expect((await p.upg(["plan"])).stderr).not.toContain("Warning");
+    await del(p, Number(head![1]));
+    const plan = await p.upg(["plan"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toContain(
+      `Warning: the audit log's head says row ${head![1]} is the newest, but the log is empty: rows were deleted. Run \`upg audit verify\`.`,
+    );
+    p.writePlan("free.yaml", FREE.replace("rate_limit: 5", "rate_limit: 6"));
+    const apply = await p.upg(["apply", "--auto-approve"]);
+    expect(apply.stderr).toContain("rows were deleted. Run `upg audit verify`.");
+  });
+
+  it("a row added after the head is reported by plan", async () => {
+    const { p, store } = await project();
+    const rows = await chainOf(store, 2);
+    const extra = { ...rows[1]!, seq: 3, prev_hash: rows[1]!.hash, change_id: "added" };
+    await put(p, { ...extra, hash: auditHash(extra) });
+    p.writePlan("free.yaml", FREE);
+    const plan = await p.upg(["plan"]);
+    expect(plan.stderr).toContain("the audit log has rows after its head (row 2; newest 3)");
+  });
+});
