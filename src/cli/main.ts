@@ -22,7 +22,8 @@ Environment:
   AWS_ENDPOINT_URL_DYNAMODB            point upg at another DynamoDB endpoint
   NO_COLOR                             disable colours
 
-Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (plan --detailed-exitcode).`;
+Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (plan --detailed-exitcode),
+            130/143 apply stopped by Ctrl-C/SIGTERM.`;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command()

@@ -76,8 +76,11 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       "after",
       `
 apply shows the plan and asks before changing anything (unless --auto-approve, or a saved plan is given).
-Only one apply runs at a time (a lock in DynamoDB); each change is reported ok / failed / skipped and
-written to the audit log. A failed run can simply be run again: it converges without duplicates.
+Only one apply runs at a time (a lock in DynamoDB). Each change is printed as it completes (✓ ok, ✗ failed)
+and written to the audit log; its intent is journaled on the plan's master record first, so a run stopped
+at any moment (Ctrl-C, kill -9, a lost connection) is finished by the next apply. Ctrl-C stops before the
+next change and exits 130 (SIGTERM: 143); a second Ctrl-C exits at once. A failed run can simply be run
+again: it converges without duplicates.
 
 Examples:
   $ upg apply
@@ -85,7 +88,8 @@ Examples:
   $ upg plan --out plan.json && upg apply plan.json
   $ upg apply --lock-timeout 5m            wait for a running apply to finish
 
-Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output lists what was applied).`,
+Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output lists what was applied),
+            130/143 stopped by SIGINT/SIGTERM.`,
     )
     .action(
       async (
