@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
+import type { RunEvent } from "../../src/apply/apply-plan.js";
 import { makePlan } from "../../src/apply/make-plan.js";
 import { type RunApplyOutcome, runApply } from "../../src/apply/run-apply.js";
 import { createLiveGateway } from "../../src/live/gateway.js";
@@ -91,7 +92,10 @@ export interface KillProject {
   writePlan(name: string, yaml: string): void;
   removePlan(name: string): void;
   /** One run of the real flow; with a kill switch, calls die from its step on. */
-  apply(ks?: KillSwitch): Promise<{ outcome?: RunApplyOutcome; killed: boolean; runId: string }>;
+  apply(
+    ks?: KillSwitch,
+    hooks?: { onEvent?: (e: RunEvent) => void; wrapStore?: (s: Store) => Store },
+  ): Promise<{ outcome?: RunApplyOutcome; killed: boolean; runId: string }>;
   plan(): Promise<Plan>;
   store(): Store;
   livePlans(): Promise<Array<{ id: string; name: string; keys: string[] }>>;
@@ -167,10 +171,11 @@ export async function startWorld(): Promise<World> {
         writePlan: (name, yaml) => writeFileSync(join(dir, "plans", name), yaml),
         removePlan: (name) => rmSync(join(dir, "plans", name)),
         store: newStore,
-        async apply(ks) {
+        async apply(ks, hooks) {
           const runId = `run-${n}-${Math.random().toString(16).slice(2, 10)}`;
           const live = ks ? killable(newLive(), LIVE_STEPS, ks) : newLive();
-          const store = ks ? killable(newStore(), STORE_STEPS, ks) : newStore();
+          const base = hooks?.wrapStore ? hooks.wrapStore(newStore()) : newStore();
+          const store = ks ? killable(base, STORE_STEPS, ks) : base;
           try {
             const outcome = await runApply(
               { specs: specs(), config, targets: [] },
@@ -188,6 +193,7 @@ export async function startWorld(): Promise<World> {
                 approve: async (plan) => ({ plan }),
                 onEvent: (e) => {
                   if (ks && e.type === "change-started") ks.current = e.change.id;
+                  hooks?.onEvent?.(e);
                 },
               },
             );
