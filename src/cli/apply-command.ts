@@ -182,8 +182,20 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
           spin = await startSpinner(io, "Applying…");
           const s = spin;
           deps.waits.listener = (w) => {
-            if (s.live) s.text(describeWait(w));
-            else s.print(io.stderr, `  … ${describeWait(w)}\n`);
+            if (!s.live) {
+              s.print(io.stderr, `  … ${describeWait(w)}\n`);
+              return;
+            }
+            // On a terminal the wait counts down under the spinner.
+            const until = Date.now() + w.ms;
+            const tick = () => {
+              const left = until - Date.now();
+              if (left > 0) s.text(describeWait({ ...w, ms: left }));
+              else clearInterval(timer);
+            };
+            const timer = setInterval(tick, 1000);
+            timer.unref();
+            tick();
           };
           return { plan };
         },

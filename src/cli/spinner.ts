@@ -19,7 +19,9 @@ function plain(): Spinner {
 export async function startSpinner(io: Io, text: string): Promise<Spinner> {
   // A terminal that reports no width (some pseudo-terminals) would make the spinner redraw forever.
   const columns = (io.stderr as { columns?: number }).columns ?? 0;
-  if (io.stderr.isTTY !== true || io.env.CI !== undefined || columns <= 0) return plain();
+  // Lines go to stdout: when it is piped (`upg apply | cat`), a spinner on the terminal would tear them.
+  if (io.stderr.isTTY !== true || io.stdout.isTTY !== true || io.env.CI !== undefined || columns <= 0)
+    return plain();
   const { default: ora } = await import("ora");
   // discardStdin: false — ora would otherwise put stdin in raw mode, and Ctrl-C would never become SIGINT.
   const s = ora({ text, stream: io.stderr as NodeJS.WriteStream, discardStdin: false }).start();
