@@ -1,0 +1,52 @@
+// The drift report: what `upg drift` prints (-o json), what alerts, SARIF, markdown and GitHub annotations are
+// made from. A versioned document; a partial read is listed in `not_checked`, never reported as clean.
+
+import type { Severity, Violation } from "./plan.js";
+
+export const DRIFT_FORMAT_VERSION = 1;
+
+/** A plan-file edit not applied yet: not drift, listed apart. */
+export interface PendingEdit {
+  plan_id: string;
+  change_id: string;
+  action: string;
+  resource: string;
+  reason?: string;
+}
+
+/** Something drift could not read; the report is partial and says so. */
+export interface NotChecked {
+  /** What was not read, e.g. `GetTags usageplan abc123`, `stages of REST API x1y2z3`. */
+  what: string;
+  plan_id?: string;
+  reason: string;
+}
+
+/** Where a plan file declares the drifted value (for SARIF and GitHub annotations). */
+export interface DeclaredAt {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A violation as drift reports it: the diff's violation plus where the plan file declares it. */
+export type DriftViolation = Violation & { declared_at?: DeclaredAt };
+
+export interface DriftSummary {
+  violations: number;
+  by_severity: Record<Severity, number>;
+  pending: number;
+  not_checked: number;
+}
+
+export interface DriftReport {
+  kind: "upg-drift-report";
+  format_version: number;
+  generated_at: string;
+  region: string;
+  /** Most severe first. */
+  violations: DriftViolation[];
+  pending: PendingEdit[];
+  not_checked: NotChecked[];
+  summary: DriftSummary;
+}
