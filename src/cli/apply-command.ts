@@ -113,7 +113,8 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
   const planStream = human ? io.stdout : io.stderr;
   const style = styleFor(planStream, io.env, opts.global.color);
   const deps = await openDeps(opts.global, project.config, project.region);
-  const interrupts = trapInterrupts(io, "stopping after the change in flight");
+  // Until the changes start, a signal cancels; after that it stops before the next change.
+  const interrupts = trapInterrupts(io, "cancelling");
   const signal = interrupts.signal;
   let spin: Spinner | undefined;
   let shown: Plan | undefined;
@@ -131,6 +132,10 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
       {
         signal,
         onLock: (lock) => {
+          // A second signal exits at once and leaves the lock to expire (a call may still be in flight).
+          interrupts.setExitNote(
+            `The apply lock (lock id ${lock.lock_id}) stays held until it expires (up to ${project.config.lock.ttl_seconds} s), so that a call still in flight lands first; to take it sooner: upg unlock ${lock.lock_id} --reason '…'.`,
+          );
           if (lock.replaced)
             io.stderr.write(
               `Took over an expired apply lock held by ${lock.replaced.owner} (run ${lock.replaced.run_id}) since ${lock.replaced.acquired_at}; recorded in the audit log.\n`,
@@ -178,6 +183,9 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
           if (plan.changes.length === 0) return { plan };
           if (!opts.autoApprove && !saved && !(await confirm(io, planStream, signal))) return false;
           shown = plan;
+          interrupts.setAction(
+            "stopping after the change in flight (press Ctrl-C again to exit at once; the next run finishes the work)",
+          );
           planStream.write("\n");
           spin = await startSpinner(io, "Applying…");
           const s = spin;
@@ -206,6 +214,7 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
     );
     spin?.stop();
     deps.waits.listener = undefined;
+    interrupts.setExitNote(undefined); // the lock is released
     if (outcome.kind === "cancelled") {
       planStream.write("\nApply cancelled. Nothing was changed.\n");
       return interrupts.exitCode() ?? 1;

@@ -9,6 +9,11 @@ export class Interrupted extends Error {
     super(`interrupted by ${signalName}`);
     this.name = "Interrupted";
   }
+
+  /** What a run that stopped says ("Stopped: interrupted by SIGINT"), not "Interrupted: interrupted by …". */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 export interface Interrupts {
@@ -16,6 +21,10 @@ export interface Interrupts {
   readonly signal: AbortSignal;
   /** 130 (SIGINT) or 143 (SIGTERM) once a signal arrived, else undefined. */
   exitCode(): number | undefined;
+  /** What the first signal does from now on (said as "SIGINT received: WHAT."). */
+  setAction(what: string): void;
+  /** Said when a second signal exits at once (e.g. which lock stays held, and until when); undefined: nothing. */
+  setExitNote(note: string | undefined): void;
   dispose(): void;
 }
 
@@ -24,17 +33,17 @@ const CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 1
 export function trapInterrupts(io: Io, what: string): Interrupts {
   const controller = new AbortController();
   let first: NodeJS.Signals | undefined;
+  let action = what;
+  let exitNote: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (first) {
       io.stderr.write(
-        `\n${sig} again: exiting now. The next \`upg apply\` finishes what this run started.\n`,
+        `\n${sig} again: exiting now. The next \`upg apply\` finishes what this run started.\n${exitNote ? `${exitNote}\n` : ""}`,
       );
       process.exit(CODES[sig] ?? 130);
     }
     first = sig;
-    io.stderr.write(
-      `\n${sig} received: ${what} (press Ctrl-C again to exit at once; the next run finishes the work).\n`,
-    );
+    io.stderr.write(`\n${sig} received: ${action}.\n`);
     controller.abort(new Interrupted(sig));
   };
   process.on("SIGINT", onSignal);
@@ -42,6 +51,12 @@ export function trapInterrupts(io: Io, what: string): Interrupts {
   return {
     signal: controller.signal,
     exitCode: () => (first ? (CODES[first] ?? 130) : undefined),
+    setAction(w) {
+      action = w;
+    },
+    setExitNote(note) {
+      exitNote = note;
+    },
     dispose() {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
