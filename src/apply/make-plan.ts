@@ -21,6 +21,8 @@ export interface PlanRequest {
   specs: readonly PlanSpec[];
   config: UpgConfig;
   targets: readonly string[];
+  /** Read what can be read and list the rest in `live.gaps` (drift), instead of failing. */
+  partial?: boolean;
 }
 
 export interface Snapshot {
@@ -63,6 +65,7 @@ export async function makePlan(
     ]),
     apiIds: [...new Set([...apis.apiIds, ...recordApis])].sort(),
     apiNames: apis.apiNames,
+    ...(req.partial ? { partial: true } : {}),
   });
   const resolved = resolveDesired(req.specs, live);
   const recovery = planRecovery({

@@ -75,6 +75,7 @@ function keysAtDeprecation(s: Subject): readonly string[] | undefined {
 function expectedKeys(s: Subject): string[] {
   if (s.d?.lifecycleState === "Archived") return [];
   if (s.d?.keys) return s.d.keys;
+  if (s.l?.unread?.includes("keys")) return s.r?.keys ?? [];
   if (s.l) {
     // Observed keys an earlier apply still owes the plan (a restore that failed or was cut short) stay
     // recorded until they are attached: a crash never makes upg forget a key.
@@ -111,12 +112,15 @@ function detectDrift(ctx: PlanContext, s: Subject, subject: ViolationSubject): v
   if (!l) {
     // Archiving a plan, or removing its file, asks for it to be gone.
     const beingArchived = s.d === undefined || s.d.lifecycleState === "Archived";
-    if (r.api_gateway_id && !beingArchived) {
+    // A plan whose tags could not be read may be this one: not known to be deleted (drift lists the gap).
+    const unknownOwner = ctx.input.live.plans.some((p) => p.unread?.includes("tags"));
+    if (r.api_gateway_id && !beingArchived && !unknownOwner) {
       ctx.violations.push(violation(subject, "plan_deleted", "CRITICAL", "present", "deleted"));
     }
     return;
   }
   ctx.violations.push(...fieldViolations(subject, compareSettings(recordSettings(r), l.settings)));
+  if (l.unread?.includes("keys")) return;
   const added = missingFrom(l.keys, r.keys);
   const removed = missingFrom(r.keys, l.keys);
   const deprecated = r.lifecycle_state === "Deprecated";
@@ -173,6 +177,7 @@ function updateReason(s: Subject, fields: readonly FieldChange[]): string {
 }
 
 function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): void {
+  if (l.unread?.includes("keys")) return;
   const allowed = keysAtDeprecation(s);
   if (d.keys) {
     for (const k of missingFrom(d.keys, l.keys)) {
@@ -414,7 +419,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
   if (targets.length === 0) {
     for (const p of input.live.plans) {
-      if (used.has(p.id)) continue;
+      if (used.has(p.id) || p.unread?.includes("tags")) continue;
       const subject: ViolationSubject = {
         detected_at: input.now,
         plan_name: p.settings.name,

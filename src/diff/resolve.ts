@@ -71,7 +71,8 @@ function resolveStages(
       continue;
     }
     const binding: StageBinding = { apiId: api.id, stage: st.ref.stage, throttle: st.methodThrottles };
-    if (!existing.has(stageKey(binding))) {
+    // A stage of a REST API whose stages could not be listed (a partial read) is neither present nor missing.
+    if (!existing.has(stageKey(binding)) && !(live.unreadApis ?? []).includes(binding.apiId)) {
       problems.push({
         ...problem(
           spec,

@@ -14,7 +14,8 @@ import {
   type UsagePlanKey,
 } from "@aws-sdk/client-api-gateway";
 import type { PacingLimits } from "../model/spec.js";
-import type { LiveApiKey, LivePlan, LiveRestApi, LiveState } from "../model/state.js";
+import { errorMessage } from "../errors.js";
+import type { LiveApiKey, LivePlan, LiveReadGap, LiveRestApi, LiveState } from "../model/state.js";
 import { call, callOrNotFound, collectPages, type GatewayContext, mapLimit, usagePlanArn } from "./client.js";
 import { type LivePlanSettings, normaliseUsagePlan } from "./normalise.js";
 import type { LiveReadScope } from "./types.js";
@@ -95,6 +96,22 @@ async function listStageKeys(ctx: GatewayContext, apiId: string): Promise<string
   return (out?.item ?? []).flatMap((s) => (s.stageName ? [`${apiId}:${s.stageName}`] : []));
 }
 
+/** In a partial read, a failed per-item read becomes a gap (and `fallback`); otherwise it fails the read. */
+async function orGap<T>(
+  gaps: LiveReadGap[] | undefined,
+  gap: Omit<LiveReadGap, "reason">,
+  work: () => Promise<T>,
+  fallback: T,
+): Promise<{ value: T; ok: boolean }> {
+  try {
+    return { value: await work(), ok: true };
+  } catch (err) {
+    if (!gaps) throw err;
+    gaps.push({ ...gap, reason: errorMessage(err) });
+    return { value: fallback, ok: false };
+  }
+}
+
 /**
  * Managed plans (owned by tag, or referenced by a master record) get their key lists read; unmanaged plans
  * are reported with `keys: []` because upg never touches them.
@@ -103,16 +120,34 @@ async function readPlans(
   ctx: GatewayContext,
   scope: LiveReadScope,
   concurrency: number,
+  gaps: LiveReadGap[] | undefined,
 ): Promise<LivePlan[]> {
   const records = new Set(scope.recordIds);
   const listed = await listUsagePlans(ctx);
-  const tagged = listOmitsTags(listed)
-    ? await mapLimit(listed, concurrency, (p) => withTags(ctx, p))
-    : listed;
-  const plans = tagged.map((p) => normaliseUsagePlan(p, scope.ownershipTagKey));
-  const isManaged = (p: LivePlanSettings) => p.ownerPlanId !== undefined || records.has(p.id);
-  const keys = await mapLimit(plans, concurrency, async (p) => (isManaged(p) ? listPlanKeys(ctx, p.id) : []));
-  return plans.map((p, i) => ({ ...p, keys: keys[i] ?? [] })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const untaggedList = listOmitsTags(listed);
+  const tagged = untaggedList
+    ? await mapLimit(listed, concurrency, (p) =>
+        orGap(gaps, { what: `GetTags usage plan ${p.id}`, planId: p.id ?? "" }, () => withTags(ctx, p), p),
+      )
+    : listed.map((p) => ({ value: p, ok: true }));
+  const plans = tagged.map((t) => ({
+    ...normaliseUsagePlan(t.value, scope.ownershipTagKey),
+    ...(t.ok ? {} : { unread: ["tags" as const] }),
+  }));
+  const isManaged = (p: LivePlanSettings & { unread?: unknown[] }) =>
+    p.ownerPlanId !== undefined || records.has(p.id) || p.unread !== undefined;
+  const keys = await mapLimit(plans, concurrency, (p) =>
+    isManaged(p)
+      ? orGap(gaps, { what: `GetUsagePlanKeys usage plan ${p.id}`, planId: p.id }, () => listPlanKeys(ctx, p.id), [])
+      : Promise.resolve({ value: [] as string[], ok: true }),
+  );
+  return plans
+    .map((p, i): LivePlan => {
+      const k = keys[i]!;
+      const unread = [...(p.unread ?? []), ...(k.ok ? [] : ["keys" as const])];
+      return { ...p, keys: k.value, ...(unread.length > 0 ? { unread } : {}) };
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 async function readStages(
@@ -120,11 +155,15 @@ async function readStages(
   scope: LiveReadScope,
   restApis: LiveRestApi[],
   concurrency: number,
-): Promise<string[]> {
+  gaps: LiveReadGap[] | undefined,
+): Promise<{ stages: string[]; unreadApis: string[] }> {
   const names = new Set(scope.apiNames);
   const ids = new Set([...scope.apiIds, ...restApis.filter((a) => names.has(a.name)).map((a) => a.id)]);
-  const stages = await mapLimit(sortStrings(ids), concurrency, (id) => listStageKeys(ctx, id));
-  return sortStrings(new Set(stages.flat()));
+  const stages = await mapLimit(sortStrings(ids), concurrency, (id) =>
+    orGap(gaps, { what: `GetStages REST API ${id}`, apiId: id }, () => listStageKeys(ctx, id), []),
+  );
+  const unreadApis = sortStrings(ids).filter((_, i) => !stages[i]!.ok);
+  return { stages: sortStrings(new Set(stages.flatMap((s) => s.value))), unreadApis };
 }
 
 export async function readLive(
@@ -132,17 +171,20 @@ export async function readLive(
   scope: LiveReadScope,
   pacing: PacingLimits,
 ): Promise<LiveState> {
+  const gaps: LiveReadGap[] | undefined = scope.partial ? [] : undefined;
   const [plans, apiKeys, restApis] = await Promise.all([
-    readPlans(ctx, scope, pacing.concurrency),
+    readPlans(ctx, scope, pacing.concurrency, gaps),
     listApiKeys(ctx),
     listRestApis(ctx),
   ]);
-  const existingStages = await readStages(ctx, scope, restApis, pacing.concurrency);
+  const { stages, unreadApis } = await readStages(ctx, scope, restApis, pacing.concurrency, gaps);
   return {
     region: ctx.target.region,
     plans,
     apiKeys: apiKeys.sort((a, b) => (a.id < b.id ? -1 : 1)),
     restApis: restApis.sort((a, b) => (a.id < b.id ? -1 : 1)),
-    existingStages,
+    existingStages: stages,
+    ...(unreadApis.length > 0 ? { unreadApis } : {}),
+    ...(gaps && gaps.length > 0 ? { gaps } : {}),
   };
 }

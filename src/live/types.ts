@@ -19,6 +19,11 @@ export interface LiveReadScope {
   apiIds: string[];
   /** REST API names whose ids (and stages) must be resolved. */
   apiNames: string[];
+  /**
+   * Keep going when a per-plan or per-API read fails (a denied GetTags, a failed stage listing): the failure
+   * is listed in `gaps` and the plan or API marked unread, instead of failing the whole read. For `drift`.
+   */
+  partial?: boolean;
 }
 
 export interface LiveGateway {

@@ -61,6 +61,7 @@ export type ViolationType =
   | "stage_added"
   | "stage_removed"
   | "stage_missing"
+  | "stage_shared_with_unmanaged_plan"
   | "key_added"
   | "key_removed"
   | "key_joined_deprecated_plan"

@@ -56,6 +56,8 @@ export interface PlanSpec {
   successor?: string;
   tags: Record<string, string>;
   source: SourceLocation;
+  /** Where each top-level field of the plan document was written (`rate_limit`, `tags`, …). */
+  fieldSources?: Record<string, SourceLocation>;
 }
 
 export type AlertTarget =

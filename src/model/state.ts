@@ -49,6 +49,18 @@ export interface LivePlan {
   keys: string[];
   /** Value of the ownership tag (the plan_id) when upg owns the plan. */
   ownerPlanId?: string;
+  /** What could not be read for this plan (a partial read: `upg drift` only); its checks are skipped. */
+  unread?: Array<"tags" | "keys">;
+}
+
+/** Something a partial read could not read, and why. */
+export interface LiveReadGap {
+  /** The call and what it was about, e.g. `GetTags usage plan ab12cd`. */
+  what: string;
+  /** The usage plan (API Gateway id) or REST API it was about. */
+  planId?: string;
+  apiId?: string;
+  reason: string;
 }
 
 export interface LiveApiKey {
@@ -70,6 +82,10 @@ export interface LiveState {
   restApis: LiveRestApi[];
   /** `${apiId}:${stage}` of every stage that exists among the ones upg looked at. */
   existingStages: string[];
+  /** REST APIs whose stages could not be listed (partial read): their stages are neither present nor missing. */
+  unreadApis?: string[];
+  /** Everything a partial read could not read. Absent or empty: the read was complete. */
+  gaps?: LiveReadGap[];
 }
 
 export function stageKey(s: { apiId: string; stage: string }): string {

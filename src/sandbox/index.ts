@@ -1,6 +1,6 @@
 /**
  * The local AWS sandbox: an API Gateway v1 control-plane emulator speaking the real REST-JSON wire protocol,
- * plus dynalite (DynamoDB) in the same process.
+ * plus dynalite (DynamoDB) in the same process, and SNS (query protocol) on the API Gateway port under /sns.
  *
  * Not emulated on purpose: SigV4 checks (any credentials are accepted; only a signature scoped to another region
  * is refused, 403 InvalidSignatureException) and persistence of API Gateway state (only dynalite persists, with `dataDir`).
@@ -13,6 +13,8 @@ import { type DynamoServer, startDynamo, urlHost } from "./dynamo.js";
 import { Counters, FaultInjector } from "./faults.js";
 import { createRouter } from "./routes.js";
 import { close, createApiServer, listen } from "./server.js";
+import { createSnsAdmin } from "./sns/admin-client.js";
+import { SEEDED_TOPIC_NAME, SNS_OPERATIONS, SNS_PATH, SnsState, topicArn } from "./sns/index.js";
 import { SandboxState } from "./state.js";
 import { Throttler } from "./throttle.js";
 import type { Sandbox, SandboxOptions, SeedResult } from "./types.js";
@@ -28,10 +30,14 @@ function checkTimeScale(timeScale: number): number {
   return timeScale;
 }
 
-function envOf(sb: Omit<Sandbox, "env" | "stop" | "admin">): Record<string, string> {
+function envOf(
+  sb: Omit<Sandbox, "env" | "stop" | "admin" | "sns">,
+  snsEndpoint: string,
+): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_API_GATEWAY: sb.apigatewayEndpoint,
     ...(sb.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: sb.dynamodbEndpoint } : {}),
+    AWS_ENDPOINT_URL_SNS: snsEndpoint,
     AWS_REGION: sb.region,
     AWS_ACCESS_KEY_ID: sb.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: sb.credentials.secretAccessKey,
@@ -39,16 +45,17 @@ function envOf(sb: Omit<Sandbox, "env" | "stop" | "admin">): Record<string, stri
 }
 
 function createEmulator(opts: SandboxOptions, region: string, timeScale: number): Server {
+  const accountId = opts.accountId ?? "123456789012";
   const state = new SandboxState(
     {
-      accountId: opts.accountId ?? "123456789012",
+      accountId,
       region,
       ...(opts.listTags ? { listTags: opts.listTags } : {}),
     },
     opts.limits,
   );
   const router = createRouter();
-  const operations = router.operations();
+  const operations = [...router.operations(), ...SNS_OPERATIONS];
   const faults = new FaultInjector(timeScale);
   if (opts.faults) faults.set(parseFaults(opts.faults, operations));
   const throttler = new Throttler(timeScale, opts.throttling ?? true);
@@ -60,6 +67,7 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number)
     counters: new Counters(),
     timeScale,
     operations,
+    sns: new SnsState(accountId, region),
   });
 }
 
@@ -79,15 +87,22 @@ function sandboxOf(
   server: Server,
   dynamo: DynamoServer | undefined,
   endpoint: string,
-  region: string,
+  opts: { region: string; accountId: string },
 ): Sandbox {
+  const { region } = opts;
   const base = { apigatewayEndpoint: endpoint, dynamodbEndpoint: dynamo?.endpoint, region };
   const info = { ...base, credentials: { ...SANDBOX_CREDENTIALS } };
+  const sns = createSnsAdmin(
+    endpoint,
+    `${endpoint}${SNS_PATH}`,
+    topicArn(region, opts.accountId, SEEDED_TOPIC_NAME),
+  );
   let stopped: Promise<void> | undefined;
   return {
     ...info,
     admin: createAdminClient(endpoint),
-    env: () => envOf(info),
+    sns,
+    env: () => envOf(info, sns.endpoint),
     stop: () => {
       stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => undefined);
       return stopped;
@@ -102,7 +117,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const server = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1));
   const port = await listen(server, opts.port ?? 0, host);
   const dynamo = await startDynamoBeside(server, opts, host, port);
-  const sandbox = sandboxOf(server, dynamo, `http://${urlHost(host)}:${port}`, region);
+  const sandbox = sandboxOf(server, dynamo, `http://${urlHost(host)}:${port}`, {
+    region,
+    accountId: opts.accountId ?? "123456789012",
+  });
   if (opts.seed) await seedSample(sandbox);
   return sandbox;
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ADMIN_PREFIX, type AdminDeps, handleAdmin } from "./admin.js";
 import { ApiError, apiError, fail, tooManyRequests } from "./errors.js";
 import type { ApiResponse, RequestContext, RouteMatch, Router } from "./router.js";
+import { handleSnsAdmin, isSnsPath, SNS_ADMIN_PREFIX, type SnsState, serveSns } from "./sns/index.js";
 import type { SandboxState } from "./state.js";
 import { type JsonObject, parseJsonObject } from "./validate.js";
 
@@ -20,6 +21,8 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
 export interface ServerDeps extends AdminDeps {
   router: Router;
+  /** SNS (query protocol, XML) under /sns and its admin under /_sandbox/sns/. */
+  sns?: SnsState;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -136,8 +139,13 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const cut = url.indexOf("?");
     const rawPath = cut < 0 ? url : url.slice(0, cut);
     const query = new URLSearchParams(cut < 0 ? "" : url.slice(cut + 1));
+    if (deps.sns && isSnsPath(rawPath)) return await serveSns({ ...deps, sns: deps.sns }, req, res, body);
+    const snsAdmin =
+      deps.sns && rawPath.startsWith(SNS_ADMIN_PREFIX)
+        ? handleSnsAdmin(deps.sns, req.method ?? "", rawPath)
+        : undefined;
     const response = rawPath.startsWith(ADMIN_PREFIX)
-      ? handleAdmin(deps, req.method ?? "", rawPath, body)
+      ? (snsAdmin ?? handleAdmin(deps, req.method ?? "", rawPath, body))
       : await serveApi(deps, req, rawPath, query, body);
     if (response) send(res, response);
   } catch (err) {

@@ -1,4 +1,8 @@
-/** Public types of the local AWS sandbox (API Gateway v1 control-plane emulator + dynalite). */
+/** Public types of the local AWS sandbox (API Gateway v1 control-plane emulator + dynalite + SNS). */
+
+import type { SnsMessage } from "./sns/state.js";
+
+export type { SnsMessage, SnsMessageAttribute } from "./sns/state.js";
 
 export interface ErrorRates {
   "429"?: number;
@@ -120,12 +124,26 @@ export interface SandboxAdmin {
   seed(): Promise<SeedResult>;
 }
 
+/** SNS in the sandbox (query protocol, on the API Gateway port under /sns). */
+export interface SandboxSns {
+  /** AWS_ENDPOINT_URL_SNS. */
+  endpoint: string;
+  /** The seeded topic `upg-alerts` in the sandbox's region. */
+  topicArn: string;
+  /** Every Publish accepted so far, oldest first. */
+  messages(): Promise<SnsMessage[]>;
+  clearMessages(): Promise<void>;
+  /** Only the seeded topic, no messages. */
+  reset(): Promise<void>;
+}
+
 export interface Sandbox {
   apigatewayEndpoint: string;
   dynamodbEndpoint?: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   admin: SandboxAdmin;
+  sns: SandboxSns;
   env(): Record<string, string>;
   stop(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { z } from "zod";
-import type { PlanSpec, StageSpec, ThrottleSettings, UpgConfig } from "../model/spec.js";
+import type { PlanSpec, SourceLocation, StageSpec, ThrottleSettings, UpgConfig } from "../model/spec.js";
 import { type Diagnostic, formatPath, sortDiagnostics } from "./diagnostics.js";
 import { checkPlanRules, checkProjectRules } from "./rules.js";
 import { type PlanFileDoc, planFileSchema } from "./schema.js";
@@ -147,6 +147,9 @@ function toPlanSpec(raw: PlanFileDoc, file: string, doc: YamlDoc, diags: Diagnos
     spec.keySources = raw.keys.map((_, i) => ({ file, ...doc.locate(["keys", i]) }));
   }
   if (raw.successor !== undefined) spec.successor = raw.successor;
+  const fieldSources: Record<string, SourceLocation> = {};
+  for (const field of Object.keys(raw)) fieldSources[field] = { file, ...doc.locate([field]) };
+  spec.fieldSources = fieldSources;
   return spec;
 }
 

@@ -218,7 +218,7 @@ async function converged(
   expect(verify.problems, label).toEqual([]);
 }
 
-describe("apply killed at every step converges on the next run", () => {
+describe("apply killed at every step converges on the next run", { timeout: 180_000 }, () => {
   for (const sc of SCENARIOS) {
     it(`${sc.kind}`, async () => {
       // A full run first, to count the steps the change takes.

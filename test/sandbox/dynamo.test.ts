@@ -87,10 +87,11 @@ describe("dynalite in the same process", () => {
     });
   });
 
-  it("env() gives the five variables", () => {
+  it("env() gives the six variables", () => {
     expect(sb.env()).toEqual({
       AWS_ENDPOINT_URL_API_GATEWAY: sb.apigatewayEndpoint,
       AWS_ENDPOINT_URL_DYNAMODB: sb.dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SNS: `${sb.apigatewayEndpoint}/sns`,
       AWS_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: "sandbox",
       AWS_SECRET_ACCESS_KEY: "sandbox",

@@ -3,6 +3,8 @@
 import type { Command } from "commander";
 import type { Io } from "../output.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerDriftCommand } from "./drift.js";
+import { registerIamPolicyCommand } from "./iam-policy.js";
 import { registerInspectCommands } from "./inspect.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
 import { registerSandboxCommand } from "./sandbox.js";
@@ -19,8 +21,10 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerValidateCommand(program, ctx);
   registerPlanCommand(program, ctx);
   registerApplyCommand(program, ctx);
+  registerDriftCommand(program, ctx);
   registerInspectCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerSchemaCommand(program, ctx);
+  registerIamPolicyCommand(program, ctx);
   registerSandboxCommand(program);
 }

@@ -100,6 +100,7 @@ export function formatBanner(sb: Sandbox, opts: SandboxCommandOptions, seed: See
     "upg sandbox is running. Press Ctrl-C to stop.\n\n" +
     `  API Gateway  ${sb.apigatewayEndpoint}   (admin: ${sb.apigatewayEndpoint}/_sandbox/status)\n` +
     `  DynamoDB     ${sb.dynamodbEndpoint ?? "off"}${opts.data ? `   (data in ${opts.data})` : "   (in memory)"}\n` +
+    `  SNS          ${sb.sns.endpoint}   (topic ${sb.sns.topicArn}; published: ${sb.apigatewayEndpoint}/_sandbox/sns/messages)\n` +
     `  Region       ${sb.region}   throttling ${throttling}\n\n` +
     `Paste into another shell:\n\n${exportLines(sb)}\n` +
     (seed ? `${seedLines(seed)}\n` : "")

@@ -1,0 +1,62 @@
+import type { Command } from "commander";
+import { globalOptions } from "../global-options.js";
+import type { CliContext } from "./index.js";
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function registerDriftCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("drift")
+    .description(
+      "Compare live API Gateway with what upg last applied (the master records) and report every violation.",
+    )
+    .option("-p, --plans <path>", "plan files or directories (repeatable; default: plans/)", collect)
+    .option("-t, --target <plan_id>", "only this plan (repeatable)", collect)
+    .option("-o, --output <format>", "human, json (a versioned report), markdown or sarif", "human")
+    .option("--fail-on <severity>", "exit 2 for drift at or above LOW, MEDIUM, HIGH or CRITICAL", "LOW")
+    .option("--fail-on-pending", "also exit 2 when plan-file edits are not applied yet")
+    .addHelpText(
+      "after",
+      `
+drift only reads: it writes nothing to API Gateway. Plan-file edits that are not applied yet are listed apart
+as pending (they are not drift). Anything it could not read (a denied GetTags, a failed stage listing) is
+listed under "not checked": a partial read is never reported as clean.
+
+In GitHub Actions it also appends a markdown summary to $GITHUB_STEP_SUMMARY and, when GITHUB_ACTIONS=true,
+annotates each violation at the plan-file line that declares the drifted value.
+
+Examples:
+  $ upg drift
+  $ upg drift --fail-on HIGH                 exit 2 only for HIGH or CRITICAL drift
+  $ upg drift -o sarif > drift.sarif         for GitHub code scanning
+  $ upg drift -o json | jq '.summary'
+
+Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on (or pending edits with
+--fail-on-pending).`,
+    )
+    .action(
+      async (
+        opts: {
+          plans?: string[];
+          target?: string[];
+          output: string;
+          failOn: string;
+          failOnPending?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const { runDriftCommand } = await import("../drift-command.js");
+        ctx.exitCode = await runDriftCommand(
+          {
+            global: globalOptions(cmd),
+            plans: opts.plans ?? [],
+            targets: opts.target ?? [],
+            output: opts.output,
+            failOn: opts.failOn,
+            failOnPending: opts.failOnPending === true,
+          },
+          ctx.io,
+        );
+      },
+    );
+}
