@@ -1,7 +1,7 @@
 // Spinners only on a TTY (stderr), never in CI or pipes; otherwise a no-op. Lines printed while a spinner
 // runs go above it. The spinner never reads stdin, so Ctrl-C stays a signal.
 
-import type { Io } from "./output.js";
+import { type Io, wantsColor } from "./output.js";
 
 export interface Spinner {
   text(t: string): void;
@@ -24,7 +24,13 @@ export async function startSpinner(io: Io, text: string): Promise<Spinner> {
     return plain();
   const { default: ora } = await import("ora");
   // discardStdin: false — ora would otherwise put stdin in raw mode, and Ctrl-C would never become SIGINT.
-  const s = ora({ text, stream: io.stderr as NodeJS.WriteStream, discardStdin: false }).start();
+  // ora's colours ignore NO_COLOR (chalk only honours --no-color and FORCE_COLOR): upg's own rule decides.
+  const s = ora({
+    text,
+    stream: io.stderr as NodeJS.WriteStream,
+    discardStdin: false,
+    color: wantsColor(io.stderr, io.env) ? "cyan" : false,
+  }).start();
   return {
     live: true,
     text: (t) => {

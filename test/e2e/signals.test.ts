@@ -232,6 +232,10 @@ describe("Ctrl-C typed at a terminal", { timeout: 60_000 }, () => {
     expect(r.code, r.stdout).toBe(130);
     expect(r.stdout).toContain("SIGINT received: stopping after the change in flight");
     expect(r.stdout).toContain("Stopped: interrupted by SIGINT");
+    // The spinner was really drawn (ora hid the cursor and drew frames), and NO_COLOR kept it colourless.
+    expect(r.stdout).toContain("\x1b[?25l");
+    expect(r.stdout).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] create b…/);
+    expect(r.stdout).not.toMatch(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`)); // no SGR (colour) codes
     expect(r.stdout).not.toMatch(/create c \(|attach key/);
     expect(await liveState(p)).toEqual({ "Plan-a": [], "Plan-b": [] });
     expect(await p.store().getLock()).toBeUndefined();
