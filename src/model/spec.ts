@@ -62,7 +62,7 @@ export interface PlanSpec {
 
 export type AlertTarget =
   | { type: "sns"; topic_arn: string }
-  | { type: "webhook"; url: string }
+  | { type: "webhook"; url: string; format?: "json" | "slack" }
   | { type: "file"; path: string }
   | { type: "stdout" };
 
@@ -92,7 +92,8 @@ export interface UpgConfig {
   /** Tag key upg writes on every plan it owns; its value is the plan_id. */
   ownership_tag_key: string;
   policy: PolicyLimits;
-  alerts: { targets: AlertTarget[] };
+  /** Where drift alerts go; a violation still open is alerted again once `quiet_period_ms` has passed. */
+  alerts: { targets: AlertTarget[]; quiet_period_ms: number };
   auto_fix: { enabled: boolean; max_severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" };
   pacing: PacingLimits;
   lock: { ttl_seconds: number };

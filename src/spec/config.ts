@@ -16,7 +16,7 @@ export const DEFAULT_CONFIG: UpgConfig = {
   tables: { metadata: "usage-plans-metadata", audit: "usage-plans-audit" },
   ownership_tag_key: "upg:plan-id",
   policy: { max_rate_limit: 10000, require_quota: false },
-  alerts: { targets: [] },
+  alerts: { targets: [], quiet_period_ms: 24 * 3_600_000 },
   auto_fix: { enabled: false, max_severity: "MEDIUM" },
   pacing: { requests_per_second: 10, burst: 40, update_usage_plan_interval_ms: 20000, concurrency: 4 },
   lock: { ttl_seconds: 900 },
@@ -42,7 +42,10 @@ export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
       ...(doc.policy?.max_quota_limit !== undefined ? { max_quota_limit: doc.policy.max_quota_limit } : {}),
       require_quota: doc.policy?.require_quota ?? d.policy.require_quota,
     },
-    alerts: { targets: doc.alerts?.targets ?? [] },
+    alerts: {
+      targets: doc.alerts?.targets ?? [],
+      quiet_period_ms: durationOr(doc.alerts?.quiet_period, d.alerts.quiet_period_ms),
+    },
     auto_fix: {
       enabled: doc.auto_fix?.enabled ?? d.auto_fix.enabled,
       max_severity: doc.auto_fix?.max_severity ?? d.auto_fix.max_severity,

@@ -158,6 +158,12 @@ const alertTargetSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("webhook"),
     url: withHint(z.url(), "Write a full URL, e.g. https://hooks.example.com/upg."),
+    format: withHint(
+      z.enum(["json", "slack"]),
+      "Use json (upg's alert document, the default) or slack (a Slack incoming webhook: { text }).",
+    )
+      .optional()
+      .describe("json (default): upg's alert document; slack: a Slack-compatible { text } payload."),
   }),
   z.strictObject({
     type: z.literal("file"),
@@ -220,6 +226,9 @@ const duration = (what: string, bounds: { min: number; max: number }) =>
     }
   });
 
+/** quiet_period bounds (ms): a reminder at most every minute, at least every 30 days. */
+export const QUIET_PERIOD_BOUNDS = { min: 60_000, max: 30 * 24 * 3_600_000 } as const;
+
 /** Lock TTL bounds in seconds: long enough to cover a slow apply step, short enough that a crash heals. */
 export const LOCK_TTL_BOUNDS = { min: 10, max: 86_400 } as const;
 
@@ -255,9 +264,14 @@ export const configFileSchema = z
       .optional()
       .describe("Limits every plan must respect."),
     alerts: z
-      .strictObject({ targets: z.array(alertTargetSchema).optional() })
+      .strictObject({
+        targets: z.array(alertTargetSchema).optional(),
+        quiet_period: duration("quiet_period", QUIET_PERIOD_BOUNDS)
+          .optional()
+          .describe("How long a still-open violation stays quiet before it is alerted again (default 24h)."),
+      })
       .optional()
-      .describe("Where drift alerts go."),
+      .describe("Where drift alerts go, and how often a violation that stays open is repeated."),
     auto_fix: z
       .strictObject({ enabled: z.boolean().optional(), max_severity: severitySchema.optional() })
       .optional()
