@@ -1,0 +1,3 @@
+export { actionMatches, resourceMatches } from "./match.js";
+export * from "./operations.js";
+export * from "./policy.js";
