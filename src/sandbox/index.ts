@@ -11,6 +11,7 @@ import { parseFaults } from "./admin.js";
 import { createAdminClient } from "./admin-client.js";
 import { type DynamoServer, startDynamo, urlHost } from "./dynamo.js";
 import { Counters, FaultInjector } from "./faults.js";
+import { SandboxIam } from "./iam.js";
 import { createRouter } from "./routes.js";
 import { close, createApiServer, listen } from "./server.js";
 import { createSnsAdmin } from "./sns/admin-client.js";
@@ -31,7 +32,7 @@ function checkTimeScale(timeScale: number): number {
 }
 
 function envOf(
-  sb: Omit<Sandbox, "env" | "stop" | "admin" | "sns">,
+  sb: Omit<Sandbox, "env" | "stop" | "admin" | "sns" | "setIamPolicy">,
   snsEndpoint: string,
 ): Record<string, string> {
   return {
@@ -44,7 +45,7 @@ function envOf(
   };
 }
 
-function createEmulator(opts: SandboxOptions, region: string, timeScale: number): Server {
+function createEmulator(opts: SandboxOptions, region: string, timeScale: number, iam?: SandboxIam): Server {
   const accountId = opts.accountId ?? "123456789012";
   const state = new SandboxState(
     {
@@ -68,15 +69,22 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number)
     timeScale,
     operations,
     sns: new SnsState(accountId, region),
+    ...(iam ? { iam } : {}),
   });
 }
 
 /** dynalite on port+1 when a port was given, else on dynamoPort or a free port; closes `server` on failure. */
-async function startDynamoBeside(server: Server, opts: SandboxOptions, host: string, port: number) {
+async function startDynamoBeside(
+  server: Server,
+  opts: SandboxOptions,
+  host: string,
+  port: number,
+  iam?: SandboxIam,
+) {
   if (opts.dynamo === false) return undefined;
   try {
     const dynamoPort = opts.dynamoPort ?? (opts.port ? port + 1 : 0);
-    return await startDynamo({ host, port: dynamoPort, dataDir: opts.dataDir });
+    return await startDynamo({ host, port: dynamoPort, dataDir: opts.dataDir, ...(iam ? { iam } : {}) });
   } catch (err) {
     await close(server);
     throw err;
@@ -88,6 +96,7 @@ function sandboxOf(
   dynamo: DynamoServer | undefined,
   endpoint: string,
   opts: { region: string; accountId: string },
+  iam?: SandboxIam,
 ): Sandbox {
   const { region } = opts;
   const base = { apigatewayEndpoint: endpoint, dynamodbEndpoint: dynamo?.endpoint, region };
@@ -103,6 +112,11 @@ function sandboxOf(
     admin: createAdminClient(endpoint),
     sns,
     env: () => envOf(info, sns.endpoint),
+    setIamPolicy: (doc) => {
+      if (!iam)
+        throw new Error("This sandbox was started without an IAM policy (startSandbox({ iamPolicy })).");
+      iam.setPolicy(doc);
+    },
     stop: () => {
       stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => undefined);
       return stopped;
@@ -114,13 +128,23 @@ function sandboxOf(
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? "127.0.0.1";
   const region = opts.region ?? "us-east-1";
-  const server = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1));
+  const iam =
+    opts.iamPolicy === undefined
+      ? undefined
+      : new SandboxIam({ region, accountId: opts.accountId ?? "123456789012" }, opts.iamPolicy);
+  const server = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1), iam);
   const port = await listen(server, opts.port ?? 0, host);
-  const dynamo = await startDynamoBeside(server, opts, host, port);
-  const sandbox = sandboxOf(server, dynamo, `http://${urlHost(host)}:${port}`, {
-    region,
-    accountId: opts.accountId ?? "123456789012",
-  });
+  const dynamo = await startDynamoBeside(server, opts, host, port, iam);
+  const sandbox = sandboxOf(
+    server,
+    dynamo,
+    `http://${urlHost(host)}:${port}`,
+    {
+      region,
+      accountId: opts.accountId ?? "123456789012",
+    },
+    iam,
+  );
   if (opts.seed) await seedSample(sandbox);
   return sandbox;
 }

@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ADMIN_PREFIX, type AdminDeps, handleAdmin } from "./admin.js";
 import { ApiError, apiError, fail, tooManyRequests } from "./errors.js";
+import type { SandboxIam } from "./iam.js";
 import type { ApiResponse, RequestContext, RouteMatch, Router } from "./router.js";
 import { handleSnsAdmin, isSnsPath, SNS_ADMIN_PREFIX, type SnsState, serveSns } from "./sns/index.js";
 import type { SandboxState } from "./state.js";
@@ -21,6 +22,8 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
 export interface ServerDeps extends AdminDeps {
   router: Router;
+  /** The IAM policy every API request is checked against (`iamPolicy`); absent = everything allowed. */
+  iam?: SandboxIam;
   /** SNS (query protocol, XML) under /sns and its admin under /_sandbox/sns/. */
   sns?: SnsState;
 }
@@ -117,6 +120,7 @@ async function serveApi(
   deps.counters.record(match?.route.op);
   if (!match) return fail("UnknownOperationException", `Unknown operation: ${req.method} ${rawPath}`);
   checkRegion(req, deps.state.config.region);
+  deps.iam?.checkApiGateway(req.method ?? "", rawPath);
   if (deps.faults.shouldDrop()) {
     req.socket.destroy();
     return undefined;

@@ -65,6 +65,11 @@ export interface SandboxOptions {
   listTags?: "nonEmpty" | "never";
   /** Override account quotas (extension to the contract; defaults are AWS's). */
   limits?: Partial<AccountLimits>;
+  /**
+   * An IAM policy document (parsed JSON): every API Gateway, DynamoDB and SNS call is checked against it and
+   * refused with AccessDeniedException as AWS refuses it. Absent: everything is allowed.
+   */
+  iamPolicy?: unknown;
 }
 
 export interface UsageRecord {
@@ -145,5 +150,7 @@ export interface Sandbox {
   admin: SandboxAdmin;
   sns: SandboxSns;
   env(): Record<string, string>;
+  /** Replace the IAM policy (only on a sandbox started with `iamPolicy`). */
+  setIamPolicy(doc: unknown): void;
   stop(): Promise<void>;
 }

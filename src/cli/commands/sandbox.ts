@@ -15,6 +15,8 @@ export interface SandboxCommandOptions {
   seed: boolean;
   latency?: number;
   errorRate?: ErrorRates;
+  /** An IAM policy file every call is checked against. */
+  iamPolicy?: string;
 }
 
 export interface SandboxCommandIo {
@@ -31,6 +33,7 @@ Examples:
   $ upg sandbox --no-throttling --no-seed    # empty account, no rate limits
   $ upg sandbox --data ./.sandbox-data       # keep DynamoDB tables between runs
   $ upg sandbox --latency 200 --error-rate 429=0.1,500=0.05
+  $ upg iam-policy --read-only -o json > ro.json && upg sandbox --iam-policy ro.json
 
 Then paste the printed export lines into another shell and run upg against the sandbox.
 Admin endpoints (faults, counters, usage records) live under http://HOST:PORT/_sandbox/.`;
@@ -101,7 +104,11 @@ export function formatBanner(sb: Sandbox, opts: SandboxCommandOptions, seed: See
     `  API Gateway  ${sb.apigatewayEndpoint}   (admin: ${sb.apigatewayEndpoint}/_sandbox/status)\n` +
     `  DynamoDB     ${sb.dynamodbEndpoint ?? "off"}${opts.data ? `   (data in ${opts.data})` : "   (in memory)"}\n` +
     `  SNS          ${sb.sns.endpoint}   (topic ${sb.sns.topicArn}; published: ${sb.apigatewayEndpoint}/_sandbox/sns/messages)\n` +
-    `  Region       ${sb.region}   throttling ${throttling}\n\n` +
+    `  Region       ${sb.region}   throttling ${throttling}\n` +
+    (opts.iamPolicy
+      ? `  IAM policy   ${opts.iamPolicy} (calls it does not allow get AccessDeniedException)\n`
+      : "") +
+    "\n" +
     `Paste into another shell:\n\n${exportLines(sb)}\n` +
     (seed ? `${seedLines(seed)}\n` : "")
   );
@@ -110,6 +117,8 @@ export function formatBanner(sb: Sandbox, opts: SandboxCommandOptions, seed: See
 /** Start, print, wait, stop. Exported for tests, which pass their own `io`. */
 export async function runSandbox(opts: SandboxCommandOptions, io: SandboxCommandIo): Promise<void> {
   const { startSandbox, seedSample } = await import("../../sandbox/index.js");
+  const { loadIamPolicyFile } = await import("../../sandbox/iam.js");
+  const iamPolicy = opts.iamPolicy === undefined ? undefined : loadIamPolicyFile(opts.iamPolicy);
   const faults = {
     ...(opts.latency !== undefined ? { latencyMs: opts.latency } : {}),
     ...(opts.errorRate ? { errorRate: opts.errorRate } : {}),
@@ -123,6 +132,7 @@ export async function runSandbox(opts: SandboxCommandOptions, io: SandboxCommand
     throttling: opts.throttling,
     dataDir: opts.data,
     faults,
+    ...(iamPolicy === undefined ? {} : { iamPolicy }),
   });
   try {
     const seed = opts.seed ? await seedSample(sb) : undefined;
@@ -169,6 +179,10 @@ export function registerSandboxCommand(program: Command): void {
       "--error-rate <spec>",
       "answer a fraction of calls with errors, e.g. 429=0.1,500=0.05",
       parseErrorRates,
+    )
+    .option(
+      "--iam-policy <file>",
+      "check every call against this IAM policy (JSON), e.g. from `upg iam-policy`",
     )
     .addHelpText("after", EXAMPLES)
     .action(async (opts: SandboxCommandOptions) => {
