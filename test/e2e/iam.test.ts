@@ -7,10 +7,7 @@ import { type E2E, type Project, startE2E } from "./harness.js";
 
 const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
-/**
- * Every read-only command, as the CI job of a read-only role runs it. `upg drift` joins this list when it
- * exists: `["drift"]`.
- */
+/** Every read-only command, as the CI job of a read-only role runs it (exit 0: nothing drifted). */
 const READ_ONLY_COMMANDS: readonly (readonly string[])[] = [
   ["plan"],
   ["plan", "-o", "json"],
@@ -18,6 +15,7 @@ const READ_ONLY_COMMANDS: readonly (readonly string[])[] = [
   ["show", "basic"],
   ["audit", "verify"],
   ["history"],
+  ["drift"],
 ];
 
 const BASIC = `plan_id: basic
