@@ -25,6 +25,15 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once the sandbox has received `op` `times` times (counted as the request arrives, before any latency). */
+async function untilReceived(op: string, times: number) {
+  for (let i = 0; i < 1000; i++) {
+    if (((await e2e.sb.admin.counters())[op] ?? 0) >= times) return;
+    await sleep(10);
+  }
+  throw new Error(`the sandbox never received ${op} ×${times}`);
+}
+
 const planYaml = (id: string, stage: string, key: string, rate = 5) =>
   `plan_id: ${id}\nname: Plan-${id}\nrate_limit: ${rate}\nburst_limit: 10\nstages: [{ api_name: weather-api, stage: ${stage} }]\nkeys: [${key}]\n`;
 const FREE =
@@ -139,8 +148,12 @@ describe("kill -9 of the CLI mid-apply, then apply again", { timeout: 60_000 }, 
   it("while a CreateUsagePlan is at AWS: it lands after the kill and is adopted, not made twice", async () => {
     const p = await threePlans();
     await slowCalls(1000);
-    // 400 ms into create b's call (1 s at the sandbox): the request was sent, the answer never read.
-    const r = await killAt(start(p, ["apply", "--auto-approve"]), "✓ create a", 400);
+    const creates = (await e2e.sb.admin.counters()).CreateUsagePlan ?? 0;
+    const run = start(p, ["apply", "--auto-approve"]);
+    await run.waitFor("✓ create a");
+    // create b's request reached AWS (the sandbox answers it 1 s later): kill before the answer is read.
+    await untilReceived("CreateUsagePlan", creates + 2);
+    const r = await killAt(run, "✓ create a");
     expect(r.stdout).not.toContain("✓ create b");
     await sleep(1000);
     await e2e.sb.admin.resetFaults();
