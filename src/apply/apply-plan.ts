@@ -40,6 +40,8 @@ export interface ApplyDeps {
   fence?: () => Promise<void>;
   /** Aborted: start no new change (the one in flight finishes and is recorded). */
   signal?: AbortSignal;
+  /** Written on every audit row of the run when set, e.g. `auto-fix`. */
+  trigger?: string;
 }
 
 interface RunState {
@@ -168,6 +170,7 @@ function auditEntry(deps: ApplyDeps, c: Change, r: ChangeResult): AuditEntry {
         : {}),
     ...(r.previousApiGatewayId ? { previous_api_gateway_id: r.previousApiGatewayId } : {}),
     ...(c.keyId ? { key_id: c.keyId } : {}),
+    ...(deps.trigger ? { trigger: deps.trigger } : {}),
   };
 }
 

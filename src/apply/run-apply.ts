@@ -17,6 +17,8 @@ export interface RunApplyDeps extends CoreDeps {
   ownershipTagKey: string;
   lockTtlSeconds: number;
   lockWaitMs: number;
+  /** Written on every audit row, e.g. `auto-fix`. */
+  trigger?: string;
 }
 
 export interface RunApplyHooks {
@@ -26,7 +28,7 @@ export interface RunApplyHooks {
   read?(work: () => Promise<Snapshot>): Promise<Snapshot>;
   onRecovered?(recoveries: readonly Recovery[]): void;
   /** The plan to run (a saved plan is checked here against `current`); false cancels. */
-  approve(current: Plan): Promise<{ plan: Plan } | false>;
+  approve(current: Plan, records: readonly MasterRecord[]): Promise<{ plan: Plan } | false>;
   onEvent?(event: RunEvent): void;
   signal?: AbortSignal;
 }
@@ -67,7 +69,7 @@ export async function runApply(
       records = await writeRecovery(deps.store, snap.recovery, fence);
       current = planFrom(req, snap, records, deps.clock().toISOString());
     }
-    const approved = await hooks.approve(current);
+    const approved = await hooks.approve(current, records);
     if (!approved) return { kind: "cancelled", plan: current };
     const plan = approved.plan;
     if (plan.changes.length === 0) return { kind: "empty", plan };
@@ -79,6 +81,7 @@ export async function runApply(
       runId: deps.runId,
       ownershipTagKey: deps.ownershipTagKey,
       fence,
+      ...(deps.trigger ? { trigger: deps.trigger } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.onEvent ? { onEvent: (e: RunEvent) => hooks.onEvent!(e) } : {}),
     });

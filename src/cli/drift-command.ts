@@ -4,7 +4,8 @@
 import { appendFileSync, existsSync } from "node:fs";
 import { relative } from "node:path";
 import { makePlan } from "../apply/make-plan.js";
-import { buildDriftReport, driftExitCode } from "../diff/drift-report.js";
+import { type NotFixed, planFix } from "../diff/auto-fix.js";
+import { buildDriftReport, driftExitCode, pendingPlanIds } from "../diff/drift-report.js";
 import { errorMessage, UserError } from "../errors.js";
 import type { DriftReport } from "../model/drift.js";
 import { SEVERITY_ORDER, type Severity } from "../model/plan.js";
@@ -15,12 +16,15 @@ import {
   renderDriftMarkdown,
   renderDriftSarif,
 } from "../render/drift.js";
-import { openDeps } from "./deps.js";
+import { renderApplySummary } from "../render/plan.js";
+import { plural } from "../render/style.js";
+import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { VERSION } from "./main.js";
 import { type Io, styleFor } from "./output.js";
-import { loadProject, scopeTargets } from "./project.js";
+import { loadProject, type Project, scopeTargets } from "./project.js";
 import { checkTargets } from "./reconcile.js";
+import { exitCodeOf, headLine, runChanges } from "./run-changes.js";
 import { startSpinner } from "./spinner.js";
 
 export interface DriftCommandOptions {
@@ -30,6 +34,9 @@ export interface DriftCommandOptions {
   output: string;
   failOn: string;
   failOnPending: boolean;
+  /** Repair what the auto_fix policy allows, through the apply engine. */
+  fix: boolean;
+  autoApprove: boolean;
 }
 
 type DriftFormat = "human" | "json" | "markdown" | "sarif";
@@ -106,6 +113,7 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
       }),
       cwd,
     );
+    if (opts.fix) return await fixDrift(report, project, targets, deps, io, opts, format);
     if (format === "json") io.stdout.write(renderDriftJson(report));
     else if (format === "markdown") io.stdout.write(renderDriftMarkdown(report));
     else if (format === "sarif") {
@@ -120,4 +128,90 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   } finally {
     deps.close();
   }
+}
+
+function describeNotFixed(n: NotFixed): string {
+  const v = n.violation;
+  return `${v.severity} ${v.plan_id ?? v.plan_name ?? "?"}: ${v.violation_type}${v.subject ? ` ${v.subject}` : ""} — ${n.why}`;
+}
+
+/**
+ * `upg drift --fix`: the report first, then the repairs the auto_fix policy allows, run through the same apply
+ * engine, lock, journal and audit (rows say `auto-fix`). Everything else is reported, not fixed.
+ */
+async function fixDrift(
+  report: DriftReport,
+  project: Project,
+  targets: readonly string[],
+  deps: RunDeps,
+  io: Io,
+  opts: DriftCommandOptions,
+  format: DriftFormat,
+): Promise<number> {
+  const failOn = parseSeverity(opts.failOn);
+  const human = format === "human";
+  const out = human ? io.stdout : io.stderr;
+  const style = styleFor(out, io.env, opts.global.color);
+  out.write(renderDriftHuman(report, style));
+  const policy = project.config.auto_fix;
+  if (!policy.enabled) {
+    out.write(
+      "\nauto_fix is not enabled in upg.config.yaml: nothing was repaired. Set auto_fix.enabled: true (and max_severity, violation_types) to let `upg drift --fix` repair drift, or run `upg apply`.\n",
+    );
+    if (!human) io.stdout.write(renderDriftJson(report));
+    return driftExitCode(report, failOn, opts.failOnPending);
+  }
+  let notFixed: NotFixed[] = [];
+  const run = await runChanges({
+    project,
+    targets,
+    deps,
+    io,
+    style,
+    planStream: out,
+    lockWaitMs: 0,
+    autoApprove: opts.autoApprove,
+    trigger: "auto-fix",
+    choose: async (current, records) => {
+      const fix = planFix(current, pendingPlanIds(current, records), policy);
+      notFixed = fix.notFixed;
+      out.write(
+        `\nAuto-fix (max_severity ${policy.max_severity}${policy.violation_types ? `; ${policy.violation_types.join(", ")}` : ""}): ${plural(fix.fixed.length, "violation")} to repair.\n`,
+      );
+      if (notFixed.length > 0) {
+        out.write("Not fixed (reported only):\n");
+        for (const n of notFixed) out.write(`  ${describeNotFixed(n)}\n`);
+      }
+      out.write("\n");
+      return { plan: fix.plan };
+    },
+  });
+  if (run.kind === "interrupted") return run.code;
+  const { outcome, interrupts } = run;
+  const result = outcome.kind === "applied" ? outcome.result : undefined;
+  if (outcome.kind === "cancelled") out.write("\nAuto-fix cancelled. Nothing was changed.\n");
+  if (result) out.write(renderApplySummary(result, style));
+  const head = result ? await headLine(deps) : undefined;
+  if (head) out.write(`Audit log head: seq ${head.seq}, sha256 ${head.hash}\n`);
+  if (!human) {
+    io.stdout.write(
+      renderDriftJson({
+        ...report,
+        fix: {
+          outcome: outcome.kind,
+          ...(result ? { result } : {}),
+          not_fixed: notFixed.map((n) => ({ ...n.violation, why: n.why })),
+          ...(head ? { audit_head: head } : {}),
+        },
+      } as DriftReport),
+    );
+  }
+  if (outcome.kind === "cancelled") return interrupts.exitCode() ?? 1;
+  if (result && (result.stopped || result.results.some((r) => r.outcome !== "ok")))
+    return exitCodeOf(result, interrupts);
+  // What is left is what the policy did not cover.
+  const rank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
+  if (notFixed.some((n) => rank(n.violation.severity) >= rank(failOn))) return 2;
+  if (report.not_checked.length > 0) return 1;
+  return 0;
 }

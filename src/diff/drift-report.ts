@@ -175,6 +175,12 @@ function edited(planId: string, input: DriftInput): boolean {
   );
 }
 
+/** plan_ids whose plan files ask for something upg has not applied yet. */
+export function pendingPlanIds(plan: Plan, records: readonly MasterRecord[]): Set<string> {
+  const input = { plan, records } as DriftInput;
+  return new Set(plan.changes.filter((c) => edited(c.planId, input)).map((c) => c.planId));
+}
+
 function pendingEdits(input: DriftInput): PendingEdit[] {
   return input.plan.changes
     .filter((c) => edited(c.planId, input))

@@ -49,4 +49,11 @@ export interface DriftReport {
   pending: PendingEdit[];
   not_checked: NotChecked[];
   summary: DriftSummary;
+  /** `upg drift --fix`: what was repaired, and what the auto_fix policy left alone. */
+  fix?: {
+    outcome: "applied" | "empty" | "cancelled";
+    result?: unknown;
+    not_fixed: Array<Violation & { why: string }>;
+    audit_head?: { seq: number; hash: string };
+  };
 }

@@ -69,6 +69,28 @@ export type ViolationType =
   | "archived_plan_present"
   | "unmanaged_plan_found";
 
+export const VIOLATION_TYPES: readonly ViolationType[] = [
+  "rate_limit_changed",
+  "burst_limit_changed",
+  "quota_limit_changed",
+  "quota_period_changed",
+  "quota_offset_changed",
+  "method_throttle_changed",
+  "name_changed",
+  "description_changed",
+  "tags_changed",
+  "stage_added",
+  "stage_removed",
+  "stage_missing",
+  "stage_shared_with_unmanaged_plan",
+  "key_added",
+  "key_removed",
+  "key_joined_deprecated_plan",
+  "plan_deleted",
+  "archived_plan_present",
+  "unmanaged_plan_found",
+];
+
 export type Severity = "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
 export const SEVERITY_ORDER: readonly Severity[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 

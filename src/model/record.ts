@@ -108,6 +108,8 @@ export interface AuditRecord {
   key_id?: string;
   /** Set when a later run wrote the row for a change whose own run was stopped before it could. */
   recovered_by?: string;
+  /** What made the change when it was not a plain `upg apply`: `auto-fix` (upg drift --fix). */
+  trigger?: string;
   prev_hash: string;
   hash: string;
 }

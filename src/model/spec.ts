@@ -1,6 +1,8 @@
 // What a team declares: plan files and the project file, after validation.
 // Types only; the zod schema that produces them lives in src/spec/.
 
+import type { ViolationType } from "./plan.js";
+
 export type QuotaPeriod = "DAY" | "WEEK" | "MONTH";
 export const QUOTA_PERIODS: readonly QuotaPeriod[] = ["DAY", "WEEK", "MONTH"];
 
@@ -94,7 +96,12 @@ export interface UpgConfig {
   policy: PolicyLimits;
   /** Where drift alerts go; a violation still open is alerted again once `quiet_period_ms` has passed. */
   alerts: { targets: AlertTarget[]; quiet_period_ms: number };
-  auto_fix: { enabled: boolean; max_severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" };
+  auto_fix: {
+    enabled: boolean;
+    max_severity: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+    /** Only these violation types (absent: every auto-fixable type). */
+    violation_types?: ViolationType[];
+  };
   pacing: PacingLimits;
   lock: { ttl_seconds: number };
   /** Per-attempt timeouts of every AWS call (connect, and the whole request). */

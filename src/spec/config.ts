@@ -49,6 +49,7 @@ export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
     auto_fix: {
       enabled: doc.auto_fix?.enabled ?? d.auto_fix.enabled,
       max_severity: doc.auto_fix?.max_severity ?? d.auto_fix.max_severity,
+      ...(doc.auto_fix?.violation_types ? { violation_types: doc.auto_fix.violation_types } : {}),
     },
     pacing: { ...d.pacing, ...doc.pacing },
     lock: { ttl_seconds: doc.lock?.ttl_seconds ?? d.lock.ttl_seconds },

@@ -2,6 +2,7 @@
 // Rules that span fields or files live in rules.ts; this file is only shape and ranges.
 
 import { z } from "zod";
+import { VIOLATION_TYPES, type ViolationType } from "../model/plan.js";
 import { DURATION_FORMAT, describeMs, durationMs, TIMEOUT_BOUNDS } from "./duration.js";
 import { parseStageObject, parseStageString, STAGE_REF_FORMATS } from "./stage-ref.js";
 
@@ -273,7 +274,16 @@ export const configFileSchema = z
       .optional()
       .describe("Where drift alerts go, and how often a violation that stays open is repeated."),
     auto_fix: z
-      .strictObject({ enabled: z.boolean().optional(), max_severity: severitySchema.optional() })
+      .strictObject({
+        enabled: z.boolean().optional(),
+        max_severity: severitySchema.optional(),
+        violation_types: withHint(
+          z.array(z.enum(VIOLATION_TYPES as [ViolationType, ...ViolationType[]])),
+          `List violation types, e.g. [rate_limit_changed, plan_deleted]; one of: ${VIOLATION_TYPES.join(", ")}.`,
+        )
+          .optional()
+          .describe("Only these violation types are repaired (default: every auto-fixable type)."),
+      })
       .optional()
       .describe("Which drift `upg drift --fix` may repair without asking."),
     pacing: z

@@ -249,3 +249,91 @@ describe("upg drift", () => {
     expect(noInit.stderr).toContain("upg init");
   });
 });
+
+describe("upg drift --fix", () => {
+  async function fixProject(autoFix: string): Promise<Project> {
+    const p = await e2e.project({ config: `auto_fix: ${autoFix}` });
+    p.writePlan("basic.yaml", BASIC);
+    p.writePlan("free.yaml", FREE.replace("lifecycle_state: Deprecated\n", ""));
+    expect((await p.upg(["init"])).code).toBe(0);
+    const r = await p.upg(["apply", "--auto-approve"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    return p;
+  }
+
+  async function drift(p: Project) {
+    const basic = await e2e.planByName("Basic");
+    const free = await e2e.planByName("Free");
+    await pause();
+    await e2e.sdk.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: basic.id,
+        patchOperations: [{ op: "replace", path: "/throttle/rateLimit", value: "500" }],
+      }),
+    );
+    await pause();
+    await e2e.sdk.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: free.id,
+        patchOperations: [{ op: "remove", path: "/apiStages", value: `${p.seed.restApiId}:dev` }],
+      }),
+    );
+    await e2e.sdk.send(new DeleteUsagePlanCommand({ usagePlanId: free.id }));
+    return { basic, free };
+  }
+
+  it("repairs what the policy allows through apply (audited as auto-fix) and reports the rest", async () => {
+    const p = await fixProject("{ enabled: true, max_severity: HIGH }");
+    const { basic, free } = await drift(p);
+    const r = await p.upg(["drift", "--fix", "--auto-approve"]);
+    // The deleted plan (CRITICAL) is above max_severity: reported, not fixed, so drift remains: exit 2.
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toContain("Auto-fix (max_severity HIGH): 1 violation to repair.");
+    expect(r.stdout).toContain("CRITICAL free: plan_deleted — CRITICAL is above auto_fix.max_severity HIGH");
+    expect(r.stdout).toMatch(/✓ update basic/);
+    expect(r.stdout).toContain("Apply complete: 1 change applied.");
+    expect((await e2e.planByName("Basic")).throttle?.rateLimit).toBe(100);
+    expect((await e2e.plans()).some((x) => x.name === "Free")).toBe(false);
+    const rows = await p.store().listAudit();
+    const fixRow = rows.find((x) => x.change_id === "update:basic")!;
+    expect(fixRow).toMatchObject({ trigger: "auto-fix", api_gateway_id: basic.id, outcome: "ok" });
+    const after = JSON.parse((await p.upg(["drift", "-o", "json"])).stdout) as JsonReport;
+    expect(after.violations.map((v) => `${v.plan_id} ${v.violation_type}`)).toEqual(["free plan_deleted"]);
+    expect(free.id).toBeDefined();
+  });
+
+  it("with violation_types and max_severity CRITICAL: recreates the deleted plan only", async () => {
+    const p = await fixProject("{ enabled: true, max_severity: CRITICAL, violation_types: [plan_deleted] }");
+    await drift(p);
+    const r = await p.upg(["drift", "--fix", "--auto-approve", "-o", "json"]);
+    const doc = JSON.parse(r.stdout) as JsonReport & {
+      fix: { outcome: string; not_fixed: Array<{ violation_type: string; why: string }> };
+    };
+    expect(doc.fix.outcome).toBe("applied");
+    expect(doc.fix.not_fixed.map((n) => `${n.violation_type}: ${n.why}`)).toEqual([
+      "rate_limit_changed: rate_limit_changed is not in auto_fix.violation_types",
+    ]);
+    expect((await e2e.planByName("Free")).throttle?.rateLimit).toBe(5);
+    expect((await e2e.planByName("Basic")).throttle?.rateLimit).toBe(500);
+    expect(r.code).toBe(2);
+  });
+
+  it("auto_fix disabled, or a plan file with unapplied edits: nothing repaired, and it says why", async () => {
+    const off = await fixProject("{ enabled: false }");
+    await drift(off);
+    const r = await off.upg(["drift", "--fix", "--auto-approve"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("auto_fix is not enabled in upg.config.yaml: nothing was repaired.");
+    expect((await e2e.planByName("Basic")).throttle?.rateLimit).toBe(500);
+
+    const edited = await fixProject("{ enabled: true, max_severity: CRITICAL }");
+    await drift(edited);
+    edited.writePlan("basic.yaml", BASIC.replace("rate_limit: 100", "rate_limit: 150"));
+    const e = await edited.upg(["drift", "--fix", "--auto-approve"]);
+    expect(e.stdout).toContain(
+      "HIGH basic: rate_limit_changed throttle.rateLimit — its plan file has edits not applied yet: review them with `upg plan`, then `upg apply`",
+    );
+    expect((await e2e.planByName("Basic")).throttle?.rateLimit).toBe(500);
+    expect((await e2e.planByName("Free")).throttle?.rateLimit).toBe(5);
+  });
+});

@@ -15,6 +15,11 @@ export function registerDriftCommand(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", "human, json (a versioned report), markdown or sarif", "human")
     .option("--fail-on <severity>", "exit 2 for drift at or above LOW, MEDIUM, HIGH or CRITICAL", "LOW")
     .option("--fail-on-pending", "also exit 2 when plan-file edits are not applied yet")
+    .option(
+      "--fix",
+      "repair what the auto_fix policy in upg.config.yaml allows (through apply: lock, journal, audit)",
+    )
+    .option("--auto-approve", "with --fix: do not ask for confirmation")
     .addHelpText(
       "after",
       `
@@ -30,6 +35,7 @@ Examples:
   $ upg drift --fail-on HIGH                 exit 2 only for HIGH or CRITICAL drift
   $ upg drift -o sarif > drift.sarif         for GitHub code scanning
   $ upg drift -o json | jq '.summary'
+  $ upg drift --fix --auto-approve           repair what auto_fix allows; report the rest
 
 Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on (or pending edits with
 --fail-on-pending).`,
@@ -42,6 +48,8 @@ Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on
           output: string;
           failOn: string;
           failOnPending?: boolean;
+          fix?: boolean;
+          autoApprove?: boolean;
         },
         cmd: Command,
       ) => {
@@ -54,6 +62,8 @@ Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on
             output: opts.output,
             failOn: opts.failOn,
             failOnPending: opts.failOnPending === true,
+            fix: opts.fix === true,
+            autoApprove: opts.autoApprove === true,
           },
           ctx.io,
         );
