@@ -7,6 +7,7 @@ import { acquireLock, checkLock, forceUnlock, getLock, releaseLock, renewLock } 
 import { deleteRecord, getRecord, listRecords, putRecord } from "./records.js";
 import { checkTables, initTables } from "./tables.js";
 import type { Store, StoreOptions } from "./types.js";
+import { listOpenViolations, saveViolationState } from "./violations.js";
 
 export { AUDIT_STREAM, auditHash, GENESIS_HASH, HEAD_STREAM, verifyChain } from "./audit.js";
 export { canonicalJson } from "./canonical.js";
@@ -14,6 +15,7 @@ export { type DynamoErrorContext, describeDynamoError } from "./errors.js";
 export { lockIdOf } from "./lock.js";
 export { LOCK_ITEM_KEY } from "./records.js";
 export type * from "./types.js";
+export { VIOLATION_KEY_PREFIX } from "./violations.js";
 
 export function createStore(opts: StoreOptions): Store {
   const ctx = createContext(opts);
@@ -36,6 +38,8 @@ export function createStore(opts: StoreOptions): Store {
     checkLock: (runId) => checkLock(ctx, runId),
     getLock: () => getLock(ctx),
     forceUnlock: (reason, by, lockId) => forceUnlock(ctx, reason, by, lockId),
+    listOpenViolations: () => listOpenViolations(ctx),
+    saveViolationState: (updates) => saveViolationState(ctx, updates),
     destroy: () => ctx.client.destroy(),
   };
 }

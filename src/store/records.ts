@@ -8,6 +8,9 @@ import { attempt, conditionalWrite, type StoreContext } from "./client.js";
 /** The reserved plan_id of the apply lock item; never a valid plan_id (those are [a-z0-9-]). */
 export const LOCK_ITEM_KEY = "__upg_lock__";
 
+/** Every key upg keeps for itself in the metadata table (the lock, open-violation state) starts with this. */
+export const RESERVED_KEY_PREFIX = "__upg_";
+
 function byPlanId(a: MasterRecord, b: MasterRecord): number {
   if (a.plan_id === b.plan_id) return 0;
   return a.plan_id < b.plan_id ? -1 : 1;
@@ -37,7 +40,7 @@ export async function listRecords(ctx: StoreContext): Promise<MasterRecord[]> {
   await attempt(ctx, "Scan", table, async () => {
     for await (const page of paginateScan({ client: ctx.doc }, { TableName: table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
-        if (item.plan_id !== LOCK_ITEM_KEY) records.push(normaliseRecord(item));
+        if (!String(item.plan_id).startsWith(RESERVED_KEY_PREFIX)) records.push(normaliseRecord(item));
       }
     }
   });
@@ -45,7 +48,7 @@ export async function listRecords(ctx: StoreContext): Promise<MasterRecord[]> {
 }
 
 export async function getRecord(ctx: StoreContext, planId: string): Promise<MasterRecord | undefined> {
-  if (planId === LOCK_ITEM_KEY) return undefined;
+  if (planId.startsWith(RESERVED_KEY_PREFIX)) return undefined;
   const table = ctx.tables.metadata;
   const out = await attempt(ctx, "GetItem", table, () =>
     ctx.doc.send(new GetCommand({ TableName: table, Key: { plan_id: planId }, ConsistentRead: true })),

@@ -1,6 +1,7 @@
 // The store's public contract: what the rest of upg may ask of DynamoDB.
 
 import type { AwsTarget } from "../aws/client-config.js";
+import type { DriftViolation } from "../model/drift.js";
 import type { AuditRecord, LockRecord, MasterRecord } from "../model/record.js";
 
 export interface TableNames {
@@ -108,6 +109,41 @@ export interface LockRequest {
   now?: () => number;
 }
 
+/**
+ * The alert state of one violation identity `(plan_id, violation_type, subject)`: when it was first and last
+ * seen, when an alert about it last went out, and when it was resolved (absent: still open). Kept in the
+ * metadata table under a reserved key (`__upg_violation__#…`) that listRecords skips.
+ */
+export interface ViolationStateRecord {
+  /** The identity, `plan_id#violation_type#subject` with each part URI-encoded. */
+  key: string;
+  /** The violation as last seen (its plan_id, type, subject, severity, values). */
+  violation: DriftViolation;
+  first_seen: string;
+  last_seen: string;
+  /** Absent: no alert about it has been delivered yet (the next run alerts it). */
+  last_alerted?: string;
+  /** Absent: still open. */
+  resolved_at?: string;
+  version: number;
+}
+
+/**
+ * One conditional write of violation state. `open` succeeds only when no open item exists for the key (a
+ * resolved one is reopened); `refresh` and `resolve` only while the open item still has `expected_version`.
+ */
+export interface ViolationStateWrite {
+  action: "open" | "refresh" | "resolve";
+  expected_version: number;
+  state: Omit<ViolationStateRecord, "version">;
+}
+
+/** Keys written, and keys another run changed first (their writes were skipped, not retried). */
+export interface ViolationStateSaveResult {
+  written: string[];
+  conflicts: string[];
+}
+
 export interface Store {
   /** Idempotent; on-demand billing; waits until both tables are ACTIVE. */
   init(): Promise<InitReport>;
@@ -161,5 +197,9 @@ export interface Store {
    * only the lock with that id (a legacy lock without one: its run_id): another lock throws LockIdMismatchError.
    */
   forceUnlock(reason: string, by: string, lockId?: string): Promise<LockRecord | undefined>;
+  /** Every open violation state (resolved ones excluded), sorted by key. */
+  listOpenViolations(): Promise<ViolationStateRecord[]>;
+  /** Conditional writes, one per update; a write whose condition fails is reported, never thrown. */
+  saveViolationState(updates: readonly ViolationStateWrite[]): Promise<ViolationStateSaveResult>;
   destroy(): void;
 }
