@@ -1,12 +1,12 @@
 // `upg drift`: read live API Gateway and the master records, report every violation. Writes nothing to
 // API Gateway. Printing, GitHub integration and exit codes live here; the report is built in src/diff.
 
-import { appendFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { makePlan } from "../apply/make-plan.js";
 import { type NotFixed, planFix } from "../diff/auto-fix.js";
 import { buildDriftReport, driftExitCode, pendingPlanIds } from "../diff/drift-report.js";
-import { errorMessage, UserError } from "../errors.js";
+import { UserError } from "../errors.js";
 import type { DriftReport } from "../model/drift.js";
 import { SEVERITY_ORDER, type Severity } from "../model/plan.js";
 import {
@@ -19,6 +19,7 @@ import {
 import { renderApplySummary } from "../render/plan.js";
 import { plural } from "../render/style.js";
 import { openDeps, type RunDeps } from "./deps.js";
+import { annotating, appendStepSummary, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { VERSION } from "./main.js";
 import { type Io, styleFor } from "./output.js";
@@ -59,32 +60,10 @@ function parseDriftFormat(value: string): DriftFormat {
   return value as DriftFormat;
 }
 
-/** Plan-file paths relative to the working directory (the repository root in CI), as SARIF and GitHub want. */
-function relativePaths(report: DriftReport, cwd: string): DriftReport {
-  return {
-    ...report,
-    violations: report.violations.map((v) =>
-      v.declared_at
-        ? {
-            ...v,
-            declared_at: { ...v.declared_at, file: relative(cwd, v.declared_at.file) || v.declared_at.file },
-          }
-        : v,
-    ),
-  };
-}
-
-/** GitHub Actions: a step summary and per-violation annotations. Failures to write are warnings only. */
+/** GitHub Actions: a step summary and per-violation annotations. */
 function github(report: DriftReport, io: Io, annotationsOn: NodeJS.WritableStream): void {
-  const summary = io.env.GITHUB_STEP_SUMMARY;
-  if (summary) {
-    try {
-      appendFileSync(summary, `${renderDriftMarkdown(report)}\n`);
-    } catch (err) {
-      io.stderr.write(`Warning: could not write the step summary to ${summary}: ${errorMessage(err)}\n`);
-    }
-  }
-  if (io.env.GITHUB_ACTIONS === "true") annotationsOn.write(renderDriftAnnotations(report));
+  appendStepSummary(io, renderDriftMarkdown(report));
+  if (annotating(io)) annotationsOn.write(renderDriftAnnotations(report));
 }
 
 export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promise<number> {

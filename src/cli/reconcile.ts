@@ -4,10 +4,13 @@
 import { writeFileSync } from "node:fs";
 import { makePlan, type Snapshot } from "../apply/make-plan.js";
 import { makeProvenance, sealPlan } from "../apply/saved-plan.js";
+import { buildDriftReport } from "../diff/drift-report.js";
 import { errorMessage, UserError } from "../errors.js";
+import { renderDriftAnnotations } from "../render/drift.js";
 import { renderPlanHuman, renderPlanJson, renderPlanMarkdown } from "../render/plan.js";
 import { auditHeadWarning } from "./audit-warning.js";
 import { openDeps, type RunDeps } from "./deps.js";
+import { annotating, appendStepSummary, problemAnnotations, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadProject, type Project, scopeTargets } from "./project.js";
@@ -82,6 +85,23 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
     else io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
     if (opts.out && format === "human")
       io.stdout.write(`\nSaved the plan to ${opts.out}. Apply exactly it with: upg apply ${opts.out}\n`);
+    appendStepSummary(io, renderPlanMarkdown(plan));
+    if (annotating(io)) {
+      // Drift found while planning, and problems, at the plan-file lines; on stderr unless stdout is human.
+      const cwd = process.cwd();
+      const report = relativePaths(
+        buildDriftReport({
+          plan,
+          specs: project.specs,
+          records: snap.recovery.records,
+          live: snap.live,
+          now: plan.created_at,
+        }),
+        cwd,
+      );
+      const stream = format === "human" ? io.stdout : io.stderr;
+      stream.write(renderDriftAnnotations(report) + problemAnnotations(plan.problems, cwd));
+    }
     if (plan.problems.length > 0) return 1;
     return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
   } finally {

@@ -234,11 +234,13 @@ export function renderDriftSarif(
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-function escapeData(s: string): string {
+/** Escape a GitHub workflow-command message. */
+export function escapeData(s: string): string {
   return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
 
-function escapeProperty(s: string): string {
+/** Escape a GitHub workflow-command property (file, title). */
+export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 

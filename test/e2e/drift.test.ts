@@ -337,3 +337,30 @@ describe("upg drift --fix", () => {
     expect((await e2e.planByName("Free")).throttle?.rateLimit).toBe(5);
   });
 });
+
+describe("upg plan in GitHub Actions", () => {
+  it("appends the plan as markdown to the step summary and annotates drift and problems at their lines", async () => {
+    const p = await applied();
+    const basic = await e2e.planByName("Basic");
+    await pause();
+    await e2e.sdk.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: basic.id,
+        patchOperations: [{ op: "replace", path: "/throttle/rateLimit", value: "300" }],
+      }),
+    );
+    p.writePlan("free.yaml", FREE.replace("stage: dev", "stage: staging"));
+    const summary = `${p.dir}/summary.md`;
+    const r = await p.upg(["plan"], { env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: summary } });
+    expect(r.code).toBe(1); // the missing stage is a problem
+    expect(r.stdout).toMatch(
+      /^::error file=plans\/basic\.yaml,line=3,title=upg drift HIGH%3A rate_limit_changed::/m,
+    );
+    expect(r.stdout).toMatch(
+      /^::error file=plans\/free\.yaml,line=6,title=upg plan%3A stage_missing::Stage \w+:staging does not exist/m,
+    );
+    const { readFileSync } = await import("node:fs");
+    const md = readFileSync(summary, "utf8");
+    expect(md).toContain("rate_limit_changed");
+  });
+});
