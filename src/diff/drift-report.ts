@@ -137,6 +137,7 @@ function sharedWithUnmanaged(input: DriftInput): Violation[] {
   );
   for (const r of input.records) {
     if (r.lifecycle_state === "Archived" || !r.api_gateway_id) continue;
+    if (!input.live.plans.some((p) => p.id === r.api_gateway_id)) continue; // plan_deleted says it
     for (const st of r.stages) {
       const key = `${st.api_id}:${st.stage}`;
       for (const u of unmanaged) {
