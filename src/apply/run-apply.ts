@@ -36,7 +36,7 @@ export interface RunApplyHooks {
 export type RunApplyOutcome =
   | { kind: "cancelled"; plan: Plan }
   | { kind: "empty"; plan: Plan }
-  | { kind: "applied"; plan: Plan; result: ApplyResult };
+  | { kind: "applied"; plan: Plan; result: ApplyResult; records: readonly MasterRecord[] };
 
 /**
  * Runs the whole flow under the apply lock, which is released however it ends (except when the process
@@ -85,7 +85,7 @@ export async function runApply(
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.onEvent ? { onEvent: (e: RunEvent) => hooks.onEvent!(e) } : {}),
     });
-    return { kind: "applied", plan, result };
+    return { kind: "applied", plan, result, records };
   } finally {
     await deps.store.releaseLock(deps.runId);
   }

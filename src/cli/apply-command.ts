@@ -4,6 +4,7 @@
 import { checkSavedPlan, makeProvenance, readSavedPlanFile } from "../apply/saved-plan.js";
 import { UserError } from "../errors.js";
 import { renderApplySummary } from "../render/plan.js";
+import { notifyRunEvents } from "./alerts.js";
 import { openDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
@@ -83,6 +84,19 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
       if (head) io.stdout.write(`Audit log head: seq ${head.seq}, sha256 ${head.hash}\n`);
     } else {
       io.stdout.write(`${JSON.stringify({ ...result, ...(head ? { audit_head: head } : {}) }, null, 2)}\n`);
+    }
+    const alerts = await notifyRunEvents(
+      outcome.plan,
+      result,
+      outcome.records,
+      project.config,
+      deps,
+      io,
+      !human,
+    );
+    if (alerts.failures) {
+      io.stderr.write(`Alert delivery failed:\n${alerts.failures}\n`);
+      return Math.max(exitCodeOf(result, interrupts), 1);
     }
     return exitCodeOf(result, interrupts);
   } finally {

@@ -18,6 +18,7 @@ import {
 } from "../render/drift.js";
 import { renderApplySummary } from "../render/plan.js";
 import { plural } from "../render/style.js";
+import { type AlertOutcome, notifyDrift, notifyRunEvents } from "./alerts.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import { annotating, appendStepSummary, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
@@ -38,6 +39,8 @@ export interface DriftCommandOptions {
   /** Repair what the auto_fix policy allows, through the apply engine. */
   fix: boolean;
   autoApprove: boolean;
+  /** Send alerts to `alerts.targets` (new, still open after the quiet period, resolved). */
+  notify: boolean;
 }
 
 type DriftFormat = "human" | "json" | "markdown" | "sarif";
@@ -66,10 +69,22 @@ function github(report: DriftReport, io: Io, annotationsOn: NodeJS.WritableStrea
   if (annotating(io)) annotationsOn.write(renderDriftAnnotations(report));
 }
 
+/** A failed delivery is printed after the report and makes the run exit 1: someone must look. */
+function withAlerts(code: number, alerts: AlertOutcome, io: Io): number {
+  if (!alerts.failures) return code;
+  io.stderr.write(`Alert delivery failed:\n${alerts.failures}\n`);
+  return 1;
+}
+
 export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promise<number> {
   const format = parseDriftFormat(opts.output);
   const failOn = parseSeverity(opts.failOn);
   const project = loadProject(opts.global, opts.plans, io);
+  if (opts.notify && project.config.alerts.targets.length === 0) {
+    throw new UserError("--notify: upg.config.yaml names no alert targets.", {
+      hint: "Add alerts.targets (an SNS topic_arn, a webhook url, a file path, or stdout), or drop --notify.",
+    });
+  }
   checkTargets(project, opts.targets);
   const targets = scopeTargets(project, opts.targets, opts.plans);
   const deps = await openDeps(opts.global, project.config, project.region);
@@ -103,7 +118,10 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
       io.stdout.write(renderDriftSarif(report, { version: VERSION, fallbackUri: fallback }));
     } else io.stdout.write(renderDriftHuman(report, styleFor(io.stdout, io.env, opts.global.color)));
     github(report, io, format === "human" ? io.stdout : io.stderr);
-    return driftExitCode(report, failOn, opts.failOnPending);
+    const code = driftExitCode(report, failOn, opts.failOnPending);
+    return opts.notify
+      ? withAlerts(code, await notifyDrift(report, project.config, deps, io, format !== "human"), io)
+      : code;
   } finally {
     deps.close();
   }
@@ -184,6 +202,17 @@ async function fixDrift(
         },
       } as DriftReport),
     );
+  }
+  let alertFailures = "";
+  if (opts.notify) alertFailures += (await notifyDrift(report, project.config, deps, io, !human)).failures;
+  if (result && outcome.kind === "applied") {
+    alertFailures += (
+      await notifyRunEvents(outcome.plan, result, outcome.records, project.config, deps, io, !human)
+    ).failures;
+  }
+  if (alertFailures) {
+    io.stderr.write(`Alert delivery failed:\n${alertFailures}\n`);
+    return 1;
   }
   if (outcome.kind === "cancelled") return interrupts.exitCode() ?? 1;
   if (result && (result.stopped || result.results.some((r) => r.outcome !== "ok")))

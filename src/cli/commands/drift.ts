@@ -20,6 +20,10 @@ export function registerDriftCommand(program: Command, ctx: CliContext): void {
       "repair what the auto_fix policy in upg.config.yaml allows (through apply: lock, journal, audit)",
     )
     .option("--auto-approve", "with --fix: do not ask for confirmation")
+    .option(
+      "--notify",
+      "send alerts to alerts.targets: once when drift appears, again when resolved or after the quiet period",
+    )
     .addHelpText(
       "after",
       `
@@ -36,6 +40,7 @@ Examples:
   $ upg drift -o sarif > drift.sarif         for GitHub code scanning
   $ upg drift -o json | jq '.summary'
   $ upg drift --fix --auto-approve           repair what auto_fix allows; report the rest
+  $ upg drift --notify                       alert once per incident (SNS, webhook, file, stdout)
 
 Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on (or pending edits with
 --fail-on-pending).`,
@@ -50,6 +55,7 @@ Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on
           failOnPending?: boolean;
           fix?: boolean;
           autoApprove?: boolean;
+          notify?: boolean;
         },
         cmd: Command,
       ) => {
@@ -64,6 +70,7 @@ Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on
             failOnPending: opts.failOnPending === true,
             fix: opts.fix === true,
             autoApprove: opts.autoApprove === true,
+            notify: opts.notify === true,
           },
           ctx.io,
         );
