@@ -20,11 +20,16 @@ export interface FixPlan {
 
 const rank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 
-function refusal(v: Violation, policy: UpgConfig["auto_fix"], pendingPlans: ReadonlySet<string>): string | undefined {
+function refusal(
+  v: Violation,
+  policy: UpgConfig["auto_fix"],
+  pendingPlans: ReadonlySet<string>,
+): string | undefined {
   if (!policy.enabled) return "auto_fix is not enabled in upg.config.yaml";
   if (!v.auto_fixable) return "not auto-fixable: it needs a person (see the advice)";
   if (!v.plan_id) return "not a managed plan";
-  if (pendingPlans.has(v.plan_id)) return "its plan file has edits not applied yet: review them with `upg plan`, then `upg apply`";
+  if (pendingPlans.has(v.plan_id))
+    return "its plan file has edits not applied yet: review them with `upg plan`, then `upg apply`";
   if (rank(v.severity) > rank(policy.max_severity))
     return `${v.severity} is above auto_fix.max_severity ${policy.max_severity}`;
   if (policy.violation_types && !policy.violation_types.includes(v.violation_type))
@@ -32,7 +37,11 @@ function refusal(v: Violation, policy: UpgConfig["auto_fix"], pendingPlans: Read
   return undefined;
 }
 
-export function planFix(plan: Plan, pendingPlans: ReadonlySet<string>, policy: UpgConfig["auto_fix"]): FixPlan {
+export function planFix(
+  plan: Plan,
+  pendingPlans: ReadonlySet<string>,
+  policy: UpgConfig["auto_fix"],
+): FixPlan {
   const notFixed: NotFixed[] = [];
   const blocked = new Set<string>();
   for (const v of plan.violations) {
@@ -47,7 +56,10 @@ export function planFix(plan: Plan, pendingPlans: ReadonlySet<string>, policy: U
   );
   for (const v of plan.violations) {
     if (v.plan_id && blocked.has(v.plan_id) && !notFixed.some((n) => n.violation === v)) {
-      notFixed.push({ violation: v, why: "another violation of the same plan is outside the auto_fix policy" });
+      notFixed.push({
+        violation: v,
+        why: "another violation of the same plan is outside the auto_fix policy",
+      });
     }
   }
   const changes = plan.changes.filter((c) => fixedPlans.has(c.planId));

@@ -13,8 +13,8 @@ import {
   type UsagePlan,
   type UsagePlanKey,
 } from "@aws-sdk/client-api-gateway";
-import type { PacingLimits } from "../model/spec.js";
 import { errorMessage } from "../errors.js";
+import type { PacingLimits } from "../model/spec.js";
 import type { LiveApiKey, LivePlan, LiveReadGap, LiveRestApi, LiveState } from "../model/state.js";
 import { call, callOrNotFound, collectPages, type GatewayContext, mapLimit, usagePlanArn } from "./client.js";
 import { type LivePlanSettings, normaliseUsagePlan } from "./normalise.js";
@@ -138,7 +138,12 @@ async function readPlans(
     p.ownerPlanId !== undefined || records.has(p.id) || p.unread !== undefined;
   const keys = await mapLimit(plans, concurrency, (p) =>
     isManaged(p)
-      ? orGap(gaps, { what: `GetUsagePlanKeys usage plan ${p.id}`, planId: p.id }, () => listPlanKeys(ctx, p.id), [])
+      ? orGap(
+          gaps,
+          { what: `GetUsagePlanKeys usage plan ${p.id}`, planId: p.id },
+          () => listPlanKeys(ctx, p.id),
+          [],
+        )
       : Promise.resolve({ value: [] as string[], ok: true }),
   );
   return plans
