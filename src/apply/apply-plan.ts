@@ -12,6 +12,7 @@
 // state (src/diff/recover.ts) before it plans. Every change ends ok, failed or skipped; a signal stops the
 // run before the next change.
 
+import { CallNotSent } from "../abort.js";
 import { nextRecord, type RecordStep, recordAfterStep } from "../diff/records.js";
 import { pendingFor } from "../diff/recover.js";
 import { errorMessage } from "../errors.js";
@@ -124,10 +125,13 @@ function blockedBy(c: Change, st: RunState): string | undefined {
   return undefined;
 }
 
+const callsMade = (deps: ApplyDeps) => Object.values(deps.live.callCounts()).reduce((a, b) => a + b, 0);
+
 /** The API call(s) of one change. Never throws: a failure is the result. */
 async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<ChangeResult> {
   const base = resultBase(c);
   if (c.resource === "record") return { ...base, outcome: "ok" };
+  const before = callsMade(deps);
   try {
     if (c.resource === "key") {
       const id = (st.ids.get(c.planId) ?? c.apiGatewayId)!;
@@ -144,6 +148,9 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
         : {}),
     };
   } catch (err) {
+    // Stopped before its first call was sent: the change did not happen at all.
+    if (err instanceof CallNotSent && callsMade(deps) === before)
+      return { ...base, outcome: "skipped", error: `not run: ${err.message}` };
     if (c.resource === "plan") st.planFailures.set(c.planId, c.action);
     if (c.resource === "key" && c.action === "detach") st.stuckKeys.add(c.keyId!);
     return { ...base, outcome: "failed", error: errorMessage(err) };
@@ -354,6 +361,23 @@ export async function applyPlan(
 
     // 3. the call.
     const ran = { ...(await runChange(c, deps, st)), ms: Date.now() - t0 };
+
+    // Not run after all (the run was told to stop before the call was sent): clear the intent, no audit row.
+    if (ran.outcome === "skipped") {
+      if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
+      try {
+        await deps.fence?.();
+        if (rec.pending?.fresh) {
+          await deps.store.deleteRecord(c.planId, rec.version);
+          st.records.delete(c.planId);
+        } else st.records.set(c.planId, await deps.store.putRecord(withoutPending(rec), rec.version));
+      } catch (err) {
+        stop(errorMessage(err));
+      }
+      results.push(ran);
+      byChange.set(c.id, ran);
+      continue;
+    }
 
     // 4–6. fence, audit, complete. A failure here leaves `pending` for the next run to finish.
     try {

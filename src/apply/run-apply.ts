@@ -2,6 +2,7 @@
 // finish what a stopped run left (its journal) → plan again → approve → run the changes → release.
 // The CLI supplies approval and printing through hooks; tests drive the same flow in-process.
 
+import { interruptible } from "../abort.js";
 import type { Recovery } from "../diff/recover.js";
 import type { ApplyResult, Plan } from "../model/plan.js";
 import type { MasterRecord } from "../model/record.js";
@@ -48,13 +49,22 @@ export async function runApply(
   hooks: RunApplyHooks,
 ): Promise<RunApplyOutcome> {
   await deps.store.checkTables();
-  const lock = await deps.store.acquireLock({
+  const acquiring = deps.store.acquireLock({
     owner: deps.actor,
     runId: deps.runId,
     ttlSeconds: deps.lockTtlSeconds,
     reason: "upg apply",
     waitMs: deps.lockWaitMs,
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
+  // Waiting for another run's lock (--lock-timeout) ends at a signal; a lock taken just after is given back.
+  const lock = hooks.signal
+    ? await interruptible(
+        acquiring,
+        hooks.signal,
+        () => void deps.store.releaseLock(deps.runId).catch(() => {}),
+      )
+    : await acquiring;
   try {
     hooks.onLock?.(lock);
     // Fencing: every write is preceded by a conditional write on the lock that only this run can make.

@@ -85,6 +85,13 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
     } else {
       io.stdout.write(`${JSON.stringify({ ...result, ...(head ? { audit_head: head } : {}) }, null, 2)}\n`);
     }
+    if (result.stopped && interrupts.exitCode() !== undefined) {
+      // Said on stderr too: with `upg apply | tee log`, Ctrl-C also stops the reader of stdout.
+      const ok = result.results.filter((r) => r.outcome === "ok").length;
+      io.stderr.write(
+        `Stopped (${result.stopped}): ${ok} applied, ${result.results.length - ok} not applied. Run \`upg apply\` again to finish.\n`,
+      );
+    }
     const alerts = await notifyRunEvents(
       outcome.plan,
       result,

@@ -13,6 +13,8 @@ export interface RunDeps extends CoreDeps {
   target: AwsTarget;
   /** Where long pacing waits are reported (the CLI's progress output sets it). */
   waits: { listener?: (wait: PacerWait) => void };
+  /** Stop sending: API Gateway calls still waiting for their turn fail with CallNotSent (a signal arrived). */
+  stopCalls(): void;
   close(): void;
 }
 
@@ -30,7 +32,13 @@ export async function openDeps(g: GlobalOptions, config: UpgConfig, region: stri
     },
   };
   const waits: RunDeps["waits"] = {};
-  const live = createLiveGateway({ target, pacing: config.pacing, onWait: (w) => waits.listener?.(w) });
+  const stop = new AbortController();
+  const live = createLiveGateway({
+    target,
+    pacing: config.pacing,
+    onWait: (w) => waits.listener?.(w),
+    signal: stop.signal,
+  });
   const store = createStore({ target, tables: config.tables });
   return {
     live,
@@ -39,6 +47,7 @@ export async function openDeps(g: GlobalOptions, config: UpgConfig, region: stri
     runId: randomUUID(),
     target,
     waits,
+    stopCalls: () => stop.abort(),
     close() {
       live.destroy();
       store.destroy();

@@ -74,6 +74,7 @@ export async function runIamPolicyCommand(g: GlobalOptions, opts: IamPolicyOptio
     account,
     tables: config.tables,
     snsTopics: snsTopicsOf(config),
+    alertState: config.alerts.targets.length > 0,
   });
   if (format === "human") {
     const label = access === "read" ? "read-only" : access === "init" ? "full, with upg init" : "full";

@@ -44,6 +44,8 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
   // Until the changes start, a signal cancels; after that it stops before the next change.
   const interrupts = trapInterrupts(io, "cancelling");
   const signal = interrupts.signal;
+  // From the first signal on, no API Gateway call that is still waiting for its turn is sent.
+  signal.addEventListener("abort", () => deps.stopCalls(), { once: true });
   let spin: Spinner | undefined;
   let shown: Plan | undefined;
   try {
@@ -82,7 +84,7 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
             if (warning) io.stderr.write(`Warning: ${warning} Run \`upg audit verify\`.\n`);
           }
         },
-        read: (work) => interruptible(reading(io, project.region, work), signal),
+        read: (work) => interruptible(reading(io, project.region, work, signal), signal),
         onRecovered: (recoveries) => {
           io.stderr.write("Finishing what an earlier run left unfinished:\n");
           for (const r of recoveries) io.stderr.write(`  ${r.note}\n`);
@@ -195,8 +197,15 @@ export function progressPrinter(
   };
 }
 
-export async function reading<T>(io: Io, region: string, work: () => Promise<T>): Promise<T> {
+export async function reading<T>(
+  io: Io,
+  region: string,
+  work: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const spin = await startSpinner(io, `Reading API Gateway (${region}) and the master records…`);
+  // Interrupted while reading: the spinner goes at once (the reads themselves end at their next pacing turn).
+  signal?.addEventListener("abort", () => spin.stop(), { once: true });
   try {
     return await work();
   } finally {

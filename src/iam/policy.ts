@@ -32,6 +32,11 @@ export interface PolicyRequest {
   tables: UpgConfig["tables"];
   /** SNS topic ARNs alerts are published to. */
   snsTopics: readonly string[];
+  /**
+   * Alert targets are configured: `upg drift --notify` records what it alerted (one UpdateItem per violation
+   * on the metadata table), so even the read-only policy needs that one write.
+   */
+  alertState?: boolean;
 }
 
 /** The partition of a region: aws, aws-cn (cn-*), aws-us-gov (us-gov-*). */
@@ -110,6 +115,14 @@ export function buildIamPolicy(req: PolicyRequest): PolicyDocument {
     // GetCallerIdentity cannot be limited to a resource.
     { Sid: "CallerIdentity", Effect: "Allow", Action: "sts:GetCallerIdentity", Resource: "*" },
   ];
+  if (req.alertState && !accessIncludes(req.access, "write")) {
+    statements.push({
+      Sid: "DriftAlertState",
+      Effect: "Allow",
+      Action: "dynamodb:UpdateItem",
+      Resource: one(req.regions.map((region) => dynamoTableArn(region, req.account, req.tables.metadata))),
+    });
+  }
   if (req.snsTopics.length > 0) {
     statements.push({
       Sid: "DriftAlerts",

@@ -2,6 +2,7 @@
 // and with SDK errors turned into UserErrors that name the call and what it was about.
 
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
+import { CallNotSent } from "../abort.js";
 import { type AwsTarget, limitTimeoutRetries, sdkClientConfig, timeoutsOf } from "../aws/client-config.js";
 import { type AwsErrorContext, awsErrorName, describeAwsError, serviceEndpoint } from "../aws/errors.js";
 import type { PacingLimits } from "../model/spec.js";
@@ -70,6 +71,7 @@ export async function call<T>(
   try {
     return await rawCall(ctx, operation, fn);
   } catch (err) {
+    if (err instanceof CallNotSent) throw err;
     throw describeCallError(ctx, operation, err, resource);
   }
 }
@@ -100,6 +102,7 @@ export async function callOrNotFound<T, F>(
   try {
     return await rawCall(ctx, operation, fn);
   } catch (err) {
+    if (err instanceof CallNotSent) throw err;
     if (isNotFound(err)) return fallback;
     throw describeCallError(ctx, operation, err, resource);
   }

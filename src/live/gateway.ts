@@ -16,15 +16,15 @@ export interface LiveGatewayOptions {
   pageSize?: number;
   /** Told about every long pacing wait (progress output). */
   onWait?: (wait: PacerWait) => void;
+  /** Aborted: calls still waiting for their turn are not sent (CallNotSent). */
+  signal?: AbortSignal;
 }
 
 export function createLiveGateway(opts: LiveGatewayOptions): LiveGateway {
-  const ctx = createContext(
-    opts.target,
-    opts.pacing,
-    opts.pageSize,
-    opts.onWait ? { onWait: opts.onWait } : {},
-  );
+  const ctx = createContext(opts.target, opts.pacing, opts.pageSize, {
+    ...(opts.onWait ? { onWait: opts.onWait } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   let identity: Promise<string> | undefined;
   return {
     readLive: (scope) => readLive(ctx, scope, opts.pacing),

@@ -3,17 +3,20 @@
 // (AWS: one every 20 s per account). A throttling error that still escapes the SDK's own retries is
 // waited out (Retry-After, else exponential backoff) and retried a bounded number of times.
 
+import { setTimeout as sleepFor } from "node:timers/promises";
+import { CallNotSent } from "../abort.js";
 import { isThrottlingError } from "../aws/errors.js";
 import type { PacingLimits } from "../model/spec.js";
 
 export interface PacerClock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** With a signal, an abort ends the sleep early (rejecting) and clears its timer, so the process can exit. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: PacerClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: (ms, signal) => sleepFor(Math.max(0, ms), undefined, signal ? { signal } : {}),
 };
 
 export interface PacerOptions {
@@ -24,6 +27,11 @@ export interface PacerOptions {
   backoffMs?: (retry: number) => number;
   /** Told about every wait of a second or more, before it starts (for "next in 14 s" progress). */
   onWait?: (wait: PacerWait) => void;
+  /**
+   * Aborted: a call still waiting for its turn is not sent (it fails with CallNotSent), and no new call starts.
+   * A call already sent is left to finish.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PacerWait {
@@ -124,13 +132,14 @@ class SerialGap {
     private readonly intervalMs: number,
     private readonly clock: PacerClock,
     private readonly onWait?: (ms: number) => void,
+    private readonly pause: (ms: number, operation: string) => Promise<void> = (ms) => clock.sleep(ms),
   ) {}
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.tail.then(async () => {
       const wait = this.lastEnd + this.intervalMs - this.clock.now();
       if (wait >= REPORTED_WAIT_MS) this.onWait?.(wait);
-      await this.clock.sleep(wait);
+      await this.pause(wait, UPDATE_USAGE_PLAN);
       try {
         return await fn();
       } finally {
@@ -154,8 +163,32 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
   const tell = (operation: string, ms: number, reason: PacerWait["reason"]) => {
     if (ms >= REPORTED_WAIT_MS) opts.onWait?.({ operation, ms, reason });
   };
-  const updates = new SerialGap(limits.update_usage_plan_interval_ms, clock, (ms) =>
-    tell(UPDATE_USAGE_PLAN, ms, "interval"),
+  /** A wait that ends early, with CallNotSent, when the run is told to stop. */
+  const pause = (ms: number, operation: string): Promise<void> => {
+    const signal = opts.signal;
+    if (!signal) return clock.sleep(ms);
+    if (signal.aborted) return Promise.reject(new CallNotSent(operation));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(new CallNotSent(operation));
+      signal.addEventListener("abort", onAbort, { once: true });
+      clock.sleep(ms, signal).then(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          if (signal.aborted) reject(new CallNotSent(operation));
+          else resolve();
+        },
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          reject(new CallNotSent(operation));
+        },
+      );
+    });
+  };
+  const updates = new SerialGap(
+    limits.update_usage_plan_interval_ms,
+    clock,
+    (ms) => tell(UPDATE_USAGE_PLAN, ms, "interval"),
+    pause,
   );
 
   async function once<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -163,7 +196,7 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
     try {
       const wait = bucket.reserve();
       tell(operation, wait, "rate");
-      await clock.sleep(wait);
+      await pause(wait, operation);
       return await fn();
     } finally {
       slots.release();
@@ -179,7 +212,7 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
         const floor = operation === UPDATE_USAGE_PLAN ? limits.update_usage_plan_interval_ms : 0;
         const wait = Math.max(floor, retryAfterMs(err) ?? backoff(retry));
         tell(operation, wait, "throttled");
-        await clock.sleep(wait);
+        await pause(wait, operation);
       }
     }
   }

@@ -105,7 +105,13 @@ export async function acquireLock(ctx: StoreContext, req: LockRequest): Promise<
         holder.reason,
         lockIdOf(holder),
       );
-    await sleep(Math.min(LOCK_POLL_MS, remaining));
+    // Stopped while waiting (Ctrl-C): end the wait now, with the signal's reason.
+    if (req.signal?.aborted) throw req.signal.reason;
+    await sleep(Math.min(LOCK_POLL_MS, remaining), undefined, req.signal ? { signal: req.signal } : {}).catch(
+      (err: unknown) => {
+        throw req.signal?.aborted ? req.signal.reason : err;
+      },
+    );
   }
 }
 

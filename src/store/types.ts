@@ -105,6 +105,8 @@ export interface LockRequest {
   reason?: string;
   /** How long to keep polling while another run holds the lock; 0 (default) fails at once. */
   waitMs?: number;
+  /** Ends the wait for another run's lock early (the signal's reason is thrown). */
+  signal?: AbortSignal;
   /** Clock for acquired_at / expires_at (epoch ms). Waiting itself always uses the real clock. */
   now?: () => number;
 }

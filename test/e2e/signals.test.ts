@@ -111,8 +111,11 @@ describe("a signal mid-apply stops before the next change", { timeout: 60_000 },
     async (sig, code) => {
       const p = await threePlans();
       await slowCalls(400);
+      const creates = (await e2e.sb.admin.counters()).CreateUsagePlan ?? 0;
       const run = start(p, ["apply", "--auto-approve"]);
       await run.waitFor("✓ create a", { stream: "stdout" });
+      // Create b's call is at AWS (the sandbox holds it 400 ms): it is in flight when the signal comes.
+      await untilReceived("CreateUsagePlan", creates + 2);
       run.kill(sig);
       const r = await run.done;
       await e2e.sb.admin.resetFaults();
@@ -149,10 +152,10 @@ describe("a signal mid-apply stops before the next change", { timeout: 60_000 },
     const creates = (await e2e.sb.admin.counters()).CreateUsagePlan ?? 0;
     const run = start(p, ["apply", "--auto-approve"]);
     await run.waitFor("✓ create a", { stream: "stdout" });
-    run.kill("SIGINT");
-    await run.waitFor("SIGINT received", { stream: "stderr" });
     // Past create b's intent: its call is at AWS (the sandbox holds it 1.5 s before it answers).
     await untilReceived("CreateUsagePlan", creates + 2);
+    run.kill("SIGINT");
+    await run.waitFor("SIGINT received", { stream: "stderr" });
     const second = Date.now();
     run.kill("SIGINT");
     const r = await run.done;
@@ -190,8 +193,10 @@ describe("a signal mid-apply stops before the next change", { timeout: 60_000 },
   it("-o json: a stopped run still prints one JSON document on stdout, with why it stopped", async () => {
     const p = await threePlans();
     await slowCalls(400);
+    const creates = (await e2e.sb.admin.counters()).CreateUsagePlan ?? 0;
     const run = start(p, ["apply", "--auto-approve", "-o", "json"]);
     await run.waitFor("✓ create a", { stream: "stderr" });
+    await untilReceived("CreateUsagePlan", creates + 2);
     run.kill("SIGINT");
     const r = await run.done;
     await e2e.sb.admin.resetFaults();
@@ -233,8 +238,10 @@ describe("Ctrl-C typed at a terminal", { timeout: 60_000 }, () => {
     const p = await threePlans();
     await slowCalls(400);
     // Not CI: a real spinner on a terminal of 120 columns.
+    const creates = (await e2e.sb.admin.counters()).CreateUsagePlan ?? 0;
     const run = start(p, ["apply", "--auto-approve"], { tty: true, env: { CI: undefined } });
     await run.waitFor("✓ create a");
+    await untilReceived("CreateUsagePlan", creates + 2);
     run.child.stdin.write("\x03");
     const r = await run.done;
     run.child.stdin.end();
@@ -317,5 +324,61 @@ describe("progress streams as it happens", { timeout: 60_000 }, () => {
     expect(r.stderr).toContain("Plan: 3 to create");
     expect(r.stderr).toMatch(/^ {2}✓ create a \(\w+\)/m);
     expect(r.stdout).not.toContain("✓");
+  });
+});
+
+describe("Ctrl-C while apply waits", () => {
+  it("during a pacing wait: the waiting call is not sent, and apply stops at once", async () => {
+    const p = await e2e.project();
+    p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
+    p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile"));
+    expect((await p.upg(["init"])).code).toBe(0);
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    const config = join(p.dir, "upg.config.yaml");
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace(
+        "update_usage_plan_interval_ms: 200",
+        "update_usage_plan_interval_ms: 20000",
+      ),
+    );
+    p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard", 6));
+    p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile", 7));
+    const updatesBefore = (await e2e.sb.admin.counters()).UpdateUsagePlan ?? 0;
+    const run = start(p, ["apply", "--auto-approve"]);
+    await run.waitFor("… UpdateUsagePlan: AWS allows one every 20 s per account", { timeoutMs: 20_000 });
+    const sentAt = Date.now();
+    run.kill("SIGINT");
+    const r = await run.done;
+    expect(Date.now() - sentAt).toBeLessThan(5000); // not the 20 s wait
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/✓ update a/);
+    expect(r.stdout).not.toMatch(/✓ update b/);
+    expect(r.stderr).toContain("Stopped (interrupted by SIGINT): 1 applied, 1 not applied.");
+    expect((await e2e.sb.admin.counters()).UpdateUsagePlan ?? 0).toBe(updatesBefore + 1);
+    // The lock is released and nothing is left pending: the next apply makes only the update of b.
+    const store = p.store();
+    expect(await store.getLock()).toBeUndefined();
+    expect((await store.listRecords()).filter((x) => x.pending)).toEqual([]);
+    const rows = (await store.listAudit()).map((x) => x.change_id);
+    expect(rows.filter((x) => x.startsWith("update:"))).toEqual(["update:a"]);
+  });
+
+  it("while waiting for another run's lock (--lock-timeout): cancelled at once, the lock untouched", async () => {
+    const p = await e2e.project();
+    p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
+    expect((await p.upg(["init"])).code).toBe(0);
+    const other = p.store();
+    await other.acquireLock({ owner: "someone-else", runId: "other-run", ttlSeconds: 600 });
+    const run = start(p, ["apply", "--auto-approve", "--lock-timeout", "5m"]);
+    await sleep(1500);
+    const sentAt = Date.now();
+    run.kill("SIGINT");
+    const r = await run.done;
+    expect(Date.now() - sentAt).toBeLessThan(3000);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("nothing was applied");
+    expect((await other.getLock())?.run_id).toBe("other-run");
+    expect(await e2e.plans()).toEqual([]);
   });
 });

@@ -66,7 +66,21 @@ describe("upg iam-policy", () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { Statement: { Sid: string; Action: unknown; Resource: unknown }[] };
     const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
-    expect(Object.keys(bySid)).toEqual(["ApiGatewayRead", "TablesRead", "CallerIdentity", "DriftAlerts"]);
+    expect(Object.keys(bySid)).toEqual([
+      "ApiGatewayRead",
+      "TablesRead",
+      "CallerIdentity",
+      "DriftAlertState",
+      "DriftAlerts",
+    ]);
+    // With alert targets, `drift --notify` records what it alerted: one UpdateItem on the metadata table.
+    expect(bySid.DriftAlertState).toMatchObject({
+      Action: "dynamodb:UpdateItem",
+      Resource: [
+        "arn:aws:dynamodb:eu-west-1:210987654321:table/team-meta",
+        "arn:aws:dynamodb:eu-central-1:210987654321:table/team-meta",
+      ],
+    });
     expect(bySid.TablesRead?.Resource).toEqual([
       "arn:aws:dynamodb:eu-west-1:210987654321:table/team-meta",
       "arn:aws:dynamodb:eu-west-1:210987654321:table/team-audit",

@@ -109,6 +109,18 @@ describe("buildIamPolicy", () => {
       "arn:aws-cn:dynamodb:cn-north-1:*:table/meta",
       "arn:aws-cn:dynamodb:cn-north-1:*:table/audit",
     ]);
+    expect(bySid.DriftAlertState).toBeUndefined();
+    const withState = buildIamPolicy({ ...BASE, access: "read", alertState: true });
+    expect(withState.Statement.find((x) => x.Sid === "DriftAlertState")).toEqual({
+      Sid: "DriftAlertState",
+      Effect: "Allow",
+      Action: "dynamodb:UpdateItem",
+      Resource: `arn:aws:dynamodb:${BASE.regions[0]}:${BASE.account}:table/meta`,
+    });
+    // The full policy already writes both tables.
+    expect(
+      buildIamPolicy({ ...BASE, access: "write", alertState: true }).Statement.map((x) => x.Sid),
+    ).not.toContain("DriftAlertState");
     expect(bySid.DriftAlerts).toEqual({
       Sid: "DriftAlerts",
       Effect: "Allow",

@@ -148,3 +148,31 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs(new Error("x"))).toBeUndefined();
   });
 });
+
+describe("pacer: stopping", () => {
+  it("a call waiting for its UpdateUsagePlan turn is not sent once the run is told to stop; one in flight finishes", async () => {
+    const stop = new AbortController();
+    const waits: number[] = [];
+    const pacer = createPacer(LIMITS, { clock, signal: stop.signal, onWait: (w) => waits.push(w.ms) });
+    const sent: string[] = [];
+    const first = pacer.run("UpdateUsagePlan", async () => {
+      sent.push("first");
+      await new Promise((r) => setTimeout(r, 500));
+      return "first done";
+    });
+    const second = pacer.run("UpdateUsagePlan", async () => {
+      sent.push("second");
+      return "second done";
+    });
+    await vi.advanceTimersByTimeAsync(1_000); // the first is in flight and done; the second waits ~19.5 s
+    expect(waits).toHaveLength(1);
+    stop.abort();
+    // Rejected at once: no timer is advanced, the ~19 s wait is not waited out.
+    const reason = await second.catch((e: unknown) => e);
+    expect(reason).toMatchObject({ name: "CallNotSent", operation: "UpdateUsagePlan" });
+    expect(Date.now()).toBe(1_000);
+    await expect(first).resolves.toBe("first done");
+    expect(sent).toEqual(["first"]);
+    await expect(pacer.run("GetApiKeys", async () => "x")).rejects.toMatchObject({ name: "CallNotSent" });
+  });
+});
