@@ -131,21 +131,28 @@ async function main(): Promise<number> {
       ],
       [undefined, () => consoleUser(client).then(() => 0), 0],
       [
-        "6. upg notices both: the raised limit is drift, the deleted plan must be recreated (exit 2: changes pending).",
+        "6. The scheduled drift check catches both, most severe first, each with what to do (exit 2: drift).",
+        () => upg(cwd, env, "drift"),
+        2,
+      ],
+      [
+        "7. upg plan shows the repair: restore the limit, recreate the deleted plan (exit 2: changes pending).",
         () => upg(cwd, env, "plan", "--detailed-exitcode"),
         2,
       ],
       [
-        "7. Repair: restore the limit, recreate the plan with its stage and the key it had.",
+        "8. Repair: restore the limit, recreate the plan with its stage and the key it had.",
         () => upg(cwd, env, "apply", "--auto-approve"),
         0,
       ],
-      ["8. Everything matches the plan files again.", () => upg(cwd, env, "plan", "--detailed-exitcode"), 0],
+      ["9. No drift, and everything matches the plan files again.", () => upg(cwd, env, "drift"), 0],
+      [undefined, () => upg(cwd, env, "plan", "--detailed-exitcode"), 0],
       [
-        "9. The recreated plan keeps its plan_id; its record remembers the old id.",
+        "10. The recreated plan keeps its plan_id; its record remembers the old id; the audit log verifies.",
         () => upg(cwd, env, "show", "free-weather"),
         0,
       ],
+      [undefined, () => upg(cwd, env, "audit", "verify"), 0],
       [undefined, () => upg(cwd, env, "status"), 0],
     ];
     for (const [heading, step, expected] of steps) {
