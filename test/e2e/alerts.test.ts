@@ -107,6 +107,23 @@ describe("upg drift --notify", () => {
     expect(received.map((x) => x.event)).toEqual(["opened"]);
   });
 
+  it("an SNS topic in another region: the report is printed and the failed delivery named, exit 1", async () => {
+    const p = await e2e.project({
+      config: `alerts:\n  targets:\n    - { type: sns, topic_arn: "arn:aws:sns:eu-west-1:123456789012:upg-alerts" }\n`,
+    });
+    p.writePlan("basic.yaml", BASIC);
+    expect((await p.upg(["init"])).code).toBe(0);
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    await raiseRate("400");
+    await e2e.sb.sns.clearMessages();
+    const r = await p.upg(["drift", "--notify"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("rate_limit_changed");
+    expect(r.stderr).toContain("Alert delivery failed:");
+    expect(r.stderr).toContain("arn:aws:sns:eu-west-1:123456789012:upg-alerts");
+    expect(await e2e.sb.sns.messages()).toEqual([]);
+  });
+
   it("--notify with no targets is refused before anything is read", async () => {
     const p = await e2e.project();
     p.writePlan("basic.yaml", BASIC);
