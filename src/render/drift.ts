@@ -191,7 +191,6 @@ export function renderDriftSarif(
       .map((w) => w[0]!.toUpperCase() + w.slice(1))
       .join(""),
     shortDescription: { text: WHAT[t] },
-    helpUri: "https://github.com/upg/upg#drift-report",
   }));
   const results = report.violations.map((v) => {
     const where = v.declared_at;
