@@ -224,7 +224,7 @@ export function renderDriftSarif(
     runs: [
       {
         tool: {
-          driver: { name: "upg", version: opts.version, informationUri: "https://github.com/upg/upg", rules },
+          driver: { name: "upg", version: opts.version, rules },
         },
         results,
       },
