@@ -13,6 +13,7 @@ Examples:
   $ upg validate                       check plans/ and upg.config.yaml
   $ upg plan                           show what apply would change, and the drift
   $ upg apply                          make API Gateway match the plan files
+  $ upg drift                          the scheduled drift check (exit 2 on drift; --notify, --fix)
   $ upg plan -o markdown > plan.md     a pull-request comment
   $ upg sandbox                        a local API Gateway + DynamoDB to try upg on
 
@@ -20,9 +21,10 @@ Environment:
   AWS_PROFILE, AWS_REGION              standard AWS settings (or --profile, --region)
   AWS_ENDPOINT_URL_API_GATEWAY         point upg at another API Gateway endpoint (e.g. the sandbox)
   AWS_ENDPOINT_URL_DYNAMODB            point upg at another DynamoDB endpoint
+  AWS_ENDPOINT_URL_SNS                 point drift alerts at another SNS endpoint
   NO_COLOR                             disable colours
 
-Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (plan --detailed-exitcode),
+Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (plan --detailed-exitcode) or drift,
             130/143 apply stopped by Ctrl-C/SIGTERM.`;
 
 export function buildProgram(ctx: CliContext): Command {
