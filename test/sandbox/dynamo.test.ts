@@ -8,6 +8,7 @@ import {
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +29,12 @@ const table = (TableName: string) =>
     AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
     KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   });
+
+/** Create a table and wait until it is ACTIVE (dynalite creates tables asynchronously, as DynamoDB does). */
+async function createActive(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(table(name));
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: name });
+}
 
 /** A port that was free a moment ago (with the next one free too). */
 async function freePortPair(): Promise<number> {
@@ -62,7 +69,7 @@ describe("dynalite in the same process", () => {
 
   it("is reachable with @aws-sdk/client-dynamodb: create a table, put and get an item", async () => {
     expect(sb.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await client.send(table("items"));
+    await createActive(client, "items");
     await client.send(new PutItemCommand({ TableName: "items", Item: { pk: { S: "a" }, n: { N: "42" } } }));
     const got = await client.send(new GetItemCommand({ TableName: "items", Key: { pk: { S: "a" } } }));
     expect(got.Item).toEqual({ pk: { S: "a" }, n: { N: "42" } });
@@ -70,7 +77,7 @@ describe("dynalite in the same process", () => {
 
   it("works with the lib-dynamodb document client, including conditional writes", async () => {
     const doc = DynamoDBDocumentClient.from(client);
-    await client.send(table("docs"));
+    await createActive(client, "docs");
     await doc.send(new PutCommand({ TableName: "docs", Item: { pk: "x", version: 1 } }));
     await expect(
       doc.send(
@@ -126,7 +133,7 @@ describe("ports and persistence", () => {
     try {
       const first = await startSandbox({ dataDir: dir, throttling: false });
       const c1 = dynamoClient(first);
-      await c1.send(table("kept"));
+      await createActive(c1, "kept");
       await c1.send(new PutItemCommand({ TableName: "kept", Item: { pk: { S: "p" } } }));
       c1.destroy();
       await first.stop();
