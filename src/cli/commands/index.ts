@@ -6,6 +6,8 @@ import { registerAuditCommands } from "./audit.js";
 import { registerDriftCommand } from "./drift.js";
 import { registerIamPolicyCommand } from "./iam-policy.js";
 import { registerInspectCommands } from "./inspect.js";
+import { registerLifecycleCommands } from "./lifecycle.js";
+import { registerMigrateCommand } from "./migrate.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
 import { registerSandboxCommand } from "./sandbox.js";
 import { registerSchemaCommand } from "./schema.js";
@@ -23,6 +25,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerApplyCommand(program, ctx);
   registerDriftCommand(program, ctx);
   registerInspectCommands(program, ctx);
+  registerLifecycleCommands(program, ctx);
+  registerMigrateCommand(program, ctx);
   registerAuditCommands(program, ctx);
   registerSchemaCommand(program, ctx);
   registerIamPolicyCommand(program, ctx);
