@@ -4,6 +4,15 @@ import type { AwsTarget } from "../aws/client-config.js";
 import type { PacingLimits } from "../model/spec.js";
 import { createContext } from "./client.js";
 import { resolveCallerIdentity } from "./identity.js";
+import {
+  createApiKey,
+  deleteApiKey,
+  getUsage,
+  importApiKeys,
+  listApiKeyInfo,
+  setApiKeyEnabled,
+  setRemaining,
+} from "./keys.js";
 import type { PacerWait } from "./pacer.js";
 import { readLive } from "./read.js";
 import type { LiveGateway } from "./types.js";
@@ -35,6 +44,13 @@ export function createLiveGateway(opts: LiveGatewayOptions): LiveGateway {
     detachKey: (planId, keyId) => detachKey(ctx, planId, keyId),
     tagPlan: (id, tags) => tagPlan(ctx, id, tags),
     untagPlan: (id, keys) => untagPlan(ctx, id, keys),
+    listApiKeys: () => listApiKeyInfo(ctx),
+    createApiKey: (req) => createApiKey(ctx, req),
+    setApiKeyEnabled: (id, enabled) => setApiKeyEnabled(ctx, id, enabled),
+    deleteApiKey: (id) => deleteApiKey(ctx, id),
+    importApiKeys: (csv) => importApiKeys(ctx, csv),
+    getUsage: (planId, from, to, keyId) => getUsage(ctx, planId, from, to, keyId),
+    setRemaining: (planId, keyId, remaining) => setRemaining(ctx, planId, keyId, remaining),
     callerIdentity: () => {
       identity ??= resolveCallerIdentity(opts.target);
       return identity;

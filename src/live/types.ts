@@ -26,6 +26,37 @@ export interface LiveReadScope {
   partial?: boolean;
 }
 
+/** One API key as `upg keys` shows it: never its value. Dates are ISO strings. */
+export interface ApiKeyInfo {
+  id: string;
+  name?: string;
+  enabled: boolean;
+  customerId?: string;
+  description?: string;
+  createdDate?: string;
+  lastUpdatedDate?: string;
+}
+
+/** A key just created: the only shape that carries a value, for delivery to the user who asked for it. */
+export interface CreatedApiKey extends ApiKeyInfo {
+  value: string;
+}
+
+export interface ImportResult {
+  ids: string[];
+  warnings: string[];
+  /** Set when ImportApiKeys answered 409 ConflictException (a value that exists already): its message. */
+  conflict?: string;
+}
+
+/** GetUsage of one plan over all pages: `[used, remaining]` per day (oldest first) per API key id. */
+export interface UsagePage {
+  planId: string;
+  startDate: string;
+  endDate: string;
+  values: Record<string, number[][]>;
+}
+
 export interface LiveGateway {
   readLive(scope: LiveReadScope): Promise<LiveState>;
   /** CreateUsagePlan with every setting and stage in one call; returns the new id. */
@@ -40,6 +71,20 @@ export interface LiveGateway {
   detachKey(planId: string, keyId: string): Promise<void>;
   tagPlan(id: string, tags: Record<string, string>): Promise<void>;
   untagPlan(id: string, keys: string[]): Promise<void>;
+  /** Every API key, without values. */
+  listApiKeys(): Promise<ApiKeyInfo[]>;
+  /** CreateApiKey (enabled); the result carries the generated value. */
+  createApiKey(req: { name: string; description?: string; customerId?: string }): Promise<CreatedApiKey>;
+  /** UpdateApiKey replace /enabled. */
+  setApiKeyEnabled(id: string, enabled: boolean): Promise<void>;
+  /** DeleteApiKey; NotFound counts as done. */
+  deleteApiKey(id: string): Promise<void>;
+  /** ImportApiKeys (CSV, failOnWarnings). */
+  importApiKeys(csv: string): Promise<ImportResult>;
+  /** GetUsage, every page. Dates YYYY-MM-DD, both inclusive. */
+  getUsage(planId: string, startDate: string, endDate: string, keyId?: string): Promise<UsagePage>;
+  /** UpdateUsage replace /remaining for the current quota period. */
+  setRemaining(planId: string, keyId: string, remaining: number): Promise<void>;
   /** Who is calling (STS GetCallerIdentity ARN, or the sandbox identity). */
   callerIdentity(): Promise<string>;
   /** Per-operation call counts made through this gateway (for reports and benchmarks). */

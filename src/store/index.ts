@@ -5,6 +5,7 @@ import { appendAudit, auditHead, findAudit, listAudit, repairAuditHead, verifyAu
 import { createContext } from "./client.js";
 import { acquireLock, checkLock, forceUnlock, getLock, releaseLock, renewLock } from "./lock.js";
 import { deleteRecord, getRecord, listRecords, putRecord } from "./records.js";
+import { deleteRotation, listRotations, putRotation } from "./rotations.js";
 import { checkTables, initTables } from "./tables.js";
 import type { Store, StoreOptions } from "./types.js";
 import { listOpenViolations, saveViolationState } from "./violations.js";
@@ -40,6 +41,9 @@ export function createStore(opts: StoreOptions): Store {
     forceUnlock: (reason, by, lockId) => forceUnlock(ctx, reason, by, lockId),
     listOpenViolations: () => listOpenViolations(ctx),
     saveViolationState: (updates) => saveViolationState(ctx, updates),
+    listRotations: () => listRotations(ctx),
+    putRotation: (r) => putRotation(ctx, r),
+    deleteRotation: (oldKeyId) => deleteRotation(ctx, oldKeyId),
     destroy: () => ctx.client.destroy(),
   };
 }

@@ -146,6 +146,22 @@ export interface ViolationStateSaveResult {
   conflicts: string[];
 }
 
+/**
+ * A key rotation in progress (`upg keys rotate`): the old key, its successor in the same plans, and when the
+ * overlap ends (then `upg keys rotate --finish` disables and deletes the old key). Ids only, never values.
+ */
+export interface RotationRecord {
+  old_key_id: string;
+  old_key_name?: string;
+  new_key_id: string;
+  new_key_name?: string;
+  /** The plans both keys are in: API Gateway id and plan_id (when upg manages the plan). */
+  plans: Array<{ api_gateway_id: string; plan_id?: string }>;
+  started_at: string;
+  overlap_ends_at: string;
+  actor: string;
+}
+
 export interface Store {
   /** Idempotent; on-demand billing; waits until both tables are ACTIVE. */
   init(): Promise<InitReport>;
@@ -203,5 +219,10 @@ export interface Store {
   listOpenViolations(): Promise<ViolationStateRecord[]>;
   /** Conditional writes, one per update; a write whose condition fails is reported, never thrown. */
   saveViolationState(updates: readonly ViolationStateWrite[]): Promise<ViolationStateSaveResult>;
+  /** Key rotations in progress, oldest first. */
+  listRotations(): Promise<RotationRecord[]>;
+  /** Conditional on no rotation of the same old key being recorded; false when one is. */
+  putRotation(r: RotationRecord): Promise<boolean>;
+  deleteRotation(oldKeyId: string): Promise<void>;
   destroy(): void;
 }

@@ -6,6 +6,7 @@ import { registerAuditCommands } from "./audit.js";
 import { registerDriftCommand } from "./drift.js";
 import { registerIamPolicyCommand } from "./iam-policy.js";
 import { registerInspectCommands } from "./inspect.js";
+import { registerKeysCommands } from "./keys.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
 import { registerMigrateCommand } from "./migrate.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
@@ -27,6 +28,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerInspectCommands(program, ctx);
   registerLifecycleCommands(program, ctx);
   registerMigrateCommand(program, ctx);
+  registerKeysCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerSchemaCommand(program, ctx);
   registerIamPolicyCommand(program, ctx);
