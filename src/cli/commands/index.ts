@@ -12,6 +12,7 @@ import { registerMigrateCommand } from "./migrate.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
 import { registerSandboxCommand } from "./sandbox.js";
 import { registerSchemaCommand } from "./schema.js";
+import { registerUsageCommand } from "./usage.js";
 import { registerValidateCommand } from "./validate.js";
 
 export interface CliContext {
@@ -29,6 +30,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerLifecycleCommands(program, ctx);
   registerMigrateCommand(program, ctx);
   registerKeysCommands(program, ctx);
+  registerUsageCommand(program, ctx);
   registerAuditCommands(program, ctx);
   registerSchemaCommand(program, ctx);
   registerIamPolicyCommand(program, ctx);
