@@ -12,6 +12,7 @@ import { type DesiredPlan, type LivePlan, type LiveState, stageKey } from "../mo
 import { compareSettings, missingFrom, sameValue } from "./compare.js";
 import { recordSettings, sortedUnique } from "./normalise.js";
 import { orderChanges } from "./order.js";
+import { quotaProblems } from "./quotas.js";
 import { fieldViolations, type ViolationSubject, violation } from "./violations.js";
 
 export interface PlanInput {
@@ -436,6 +437,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
   stageMissingViolations(ctx);
   keyStageConflicts(ctx, subjects, input.live);
+  ctx.problems.push(...quotaProblems(input).filter((p) => inScope(p.planId)));
   return {
     format_version: PLAN_FORMAT_VERSION,
     created_at: input.now,

@@ -119,7 +119,10 @@ export interface PlanProblem {
     | "key_unknown"
     | "key_ambiguous"
     | "key_joins_deprecated"
-    | "key_stage_conflict";
+    | "key_stage_conflict"
+    | "quota_plans_per_region"
+    | "quota_plans_per_key"
+    | "quota_keys_per_region";
   planId: string;
   message: string;
   /** What the problem is about, e.g. the stage `apiId:stage` of a stage_missing. */
