@@ -192,12 +192,40 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
     }
     out.write("\n");
 
+    // Keys that did not move go back into FROM's plan file (and out of TO's).
+    const undoEdits = (keys: readonly KeyMove[]) => {
+      if (edits.length === 0 || keys.length === 0) return;
+      const undo = [
+        ...(fromSpec?.keys
+          ? [
+              {
+                file: fromSpec.source.file,
+                planId: m.from,
+                edit: { addKeys: keys.map((k) => k.name ?? k.id) },
+              },
+            ]
+          : []),
+        ...(toSpec?.keys
+          ? [{ file: toSpec.source.file, planId: m.to, edit: { removeKeys: keys.flatMap(names) } }]
+          : []),
+      ];
+      for (const s of stagePlanEdits(undo, opts.plans, project.config, io, opts.global.color)) s.commit();
+      project = loadProject(opts.global, opts.plans, io);
+    };
+
     let migration = m;
-    const first = await runMigratePlan(project, deps, io, style, out, async (current) => {
-      const fresh = await freshPlan(project, deps, current, migrateChanges, m);
-      migration = fresh.migration;
-      return fresh.plan;
-    });
+    let first: RunOutcome;
+    try {
+      first = await runMigratePlan(project, deps, io, style, out, async (current) => {
+        const fresh = await freshPlan(project, deps, current, migrateChanges, m);
+        migration = fresh.migration;
+        return fresh.plan;
+      });
+    } catch (err) {
+      // Refused before any change ran (a problem, the lock, AWS unreachable): the files are as they were.
+      undoEdits(m.moves.filter((k) => !k.detachOnly));
+      throw err;
+    }
     const results = [...(first.result?.results ?? [])];
     let reattached: KeyMove[] = [];
     if (first.code === undefined) {
@@ -208,24 +236,7 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
       const failed = migration.moves.filter(
         (k) => !k.detachOnly && done.get(`attach-key:${m.to}:${k.id}`) !== "ok",
       );
-      if (failed.length > 0 && edits.length > 0) {
-        const undo = [
-          ...(fromSpec?.keys
-            ? [
-                {
-                  file: fromSpec.source.file,
-                  planId: m.from,
-                  edit: { addKeys: failed.map((k) => k.name ?? k.id) },
-                },
-              ]
-            : []),
-          ...(toSpec?.keys
-            ? [{ file: toSpec.source.file, planId: m.to, edit: { removeKeys: failed.flatMap(names) } }]
-            : []),
-        ];
-        for (const s of stagePlanEdits(undo, opts.plans, project.config, io, opts.global.color)) s.commit();
-        project = loadProject(opts.global, opts.plans, io);
-      }
+      if (failed.length > 0) undoEdits(failed);
       if (follow.changes.length > 0) {
         if (reattached.length > 0) {
           out.write(

@@ -245,7 +245,11 @@ export function migrationPlan(
     desired: desired.filter((d) => planIds.includes(d.planId)),
     live_keys: liveKeys,
     violations: [],
-    // A key attached back to the Deprecated plan it was on is not a new key joining it.
-    problems: base.problems.filter((p) => planIds.includes(p.planId) && p.code !== "key_joins_deprecated"),
+    // The moves are ordered so that no key is in two plans on one stage, and a key attached back to the
+    // Deprecated plan it was on is not a new key joining it: those two problems of the plan files do not apply.
+    problems: base.problems.filter(
+      (p) =>
+        planIds.includes(p.planId) && p.code !== "key_joins_deprecated" && p.code !== "key_stage_conflict",
+    ),
   };
 }

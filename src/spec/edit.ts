@@ -1,7 +1,16 @@
 // Edits of one plan document inside a plan file that keep everything else as written: comments, order,
 // quoting, flow style and the other documents of the file. Pure: text in, text out (or the located error).
 
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type YAMLSeq } from "yaml";
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  parseAllDocuments,
+  type YAMLSeq,
+} from "yaml";
 import type { LifecycleState } from "../model/spec.js";
 
 export interface EditError {
@@ -64,7 +73,7 @@ export function editPlanText(text: string, planId: string, edit: PlanEdit): Edit
   if ("error" in found) return { ok: false, error: found.error };
   const { doc } = found;
   let changed = false;
-  if (edit.lifecycleState !== undefined && doc.get("lifecycle_state") !== edit.lifecycleState) {
+  if (edit.lifecycleState !== undefined && (doc.get("lifecycle_state") ?? "Active") !== edit.lifecycleState) {
     doc.set("lifecycle_state", edit.lifecycleState);
     changed = true;
   }
@@ -101,5 +110,18 @@ export function editPlanText(text: string, planId: string, edit: PlanEdit): Edit
     }
   }
   if (!changed) return { ok: true, text, changed: false };
-  return { ok: true, text: docs.map((d) => d.toString({ lineWidth: 0 })).join(""), changed: true };
+  // Only the edited document is written anew; the text of the others is kept byte for byte.
+  const starts: number[] = [];
+  for (const token of new Parser().parse(text)) if (token.type === "document") starts.push(token.offset);
+  const i = docs.findIndex((d) => d === doc);
+  if (starts.length !== docs.length) {
+    return { ok: true, text: docs.map((d) => d.toString({ lineWidth: 0 })).join(""), changed: true };
+  }
+  const from = i === 0 ? 0 : starts[i]!;
+  const to = starts[i + 1] ?? text.length;
+  // Flow collections are written `[ a ]` or `[a]` as the document already writes them.
+  const source = text.slice(from, to);
+  const padded = /[[{] /.test(source) || !/[[{][^\s\]}]/.test(source);
+  const out = doc.toString({ lineWidth: 0, flowCollectionPadding: padded });
+  return { ok: true, text: text.slice(0, from) + out + text.slice(to), changed: true };
 }
