@@ -84,6 +84,10 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
       st.keys.set(c.planId, new Set());
       return newId;
     }
+    case "adopt":
+      // Only the ownership tag: adopting changes no setting (an update after it does, when the file asks).
+      await deps.live.tagPlan(id!, { [deps.ownershipTagKey]: c.planId });
+      return id;
     case "update": {
       await deps.live.updatePlan(id!, buildPatchOps(c.live!, c.desired!.settings));
       const tags = tagDelta(c);

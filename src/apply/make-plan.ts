@@ -23,6 +23,10 @@ export interface PlanRequest {
   targets: readonly string[];
   /** Read what can be read and list the rest in `live.gaps` (drift), instead of failing. */
   partial?: boolean;
+  /** Adopt unmanaged live plans a plan file names (`--adopt`). */
+  adopt?: boolean;
+  /** Delete plans that still have API keys attached (`--allow-key-loss`). */
+  allowKeyLoss?: boolean;
 }
 
 export interface Snapshot {
@@ -66,6 +70,8 @@ export async function makePlan(
     apiIds: [...new Set([...apis.apiIds, ...recordApis])].sort(),
     apiNames: apis.apiNames,
     ...(req.partial ? { partial: true } : {}),
+    // Adopting records the keys an unmanaged plan has: read them for the plans the files name.
+    ...(req.adopt ? { keysOfNames: [...new Set(req.specs.map((s) => s.name))].sort() } : {}),
   });
   const resolved = resolveDesired(req.specs, live);
   const recovery = planRecovery({
@@ -95,6 +101,8 @@ export function planFrom(
     ownershipTagKey: req.config.ownership_tag_key,
     now,
     targets: req.targets,
+    ...(req.adopt ? { adopt: true } : {}),
+    ...(req.allowKeyLoss ? { allowKeyLoss: true } : {}),
   });
 }
 

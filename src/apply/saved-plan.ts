@@ -132,6 +132,7 @@ const desiredSchema = z.object({
   successor: str.optional(),
   settings: settingsSchema,
   keys: z.array(id).optional(),
+  deletionProtection: z.boolean().optional(),
 });
 const recordSchema = z.object({
   plan_id: id,
@@ -147,13 +148,14 @@ const recordSchema = z.object({
 
 /** Which actions exist for which resource, and which fields each must carry to be run. */
 const ACTIONS: Record<string, readonly string[]> = {
-  plan: ["create", "recreate", "update", "delete", "noop"],
+  plan: ["create", "recreate", "adopt", "update", "delete", "noop"],
   key: ["attach", "detach", "noop"],
   record: ["sync", "noop"],
 };
 const REQUIRED: Record<string, readonly ("apiGatewayId" | "keyId" | "desired" | "live")[]> = {
   create: ["desired"],
   recreate: ["desired"],
+  adopt: ["apiGatewayId", "desired", "live"],
   update: ["apiGatewayId", "desired", "live"],
   delete: ["apiGatewayId"],
   attach: ["keyId"],
@@ -164,7 +166,7 @@ const REQUIRED: Record<string, readonly ("apiGatewayId" | "keyId" | "desired" | 
 const changeSchema = z
   .object({
     id,
-    action: z.enum(["create", "update", "recreate", "delete", "attach", "detach", "sync", "noop"]),
+    action: z.enum(["create", "update", "recreate", "delete", "attach", "detach", "sync", "noop", "adopt"]),
     resource: z.enum(["plan", "key", "record"]),
     planId: id,
     apiGatewayId: id.optional(),
@@ -175,6 +177,7 @@ const changeSchema = z
     record: recordSchema.optional(),
     live: settingsSchema.optional(),
     keys: z.array(id).optional(),
+    lostKeys: z.array(z.object({ id, name: str.optional() })).optional(),
     reason: str.optional(),
   })
   .superRefine((c, ctx) => {

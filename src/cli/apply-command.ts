@@ -20,6 +20,10 @@ export interface ApplyCommandOptions {
   autoApprove: boolean;
   lockTimeout?: string;
   output: string;
+  /** Adopt unmanaged live plans the plan files name (`--adopt`). */
+  adopt?: boolean;
+  /** Allow deleting plans that have API keys attached (`--allow-key-loss`). */
+  allowKeyLoss?: boolean;
 }
 
 export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promise<number> {
@@ -38,9 +42,15 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
   // With -o json, stdout carries only the results: the plan, progress and any prompt go to stderr.
   const planStream = human ? io.stdout : io.stderr;
   const style = styleFor(planStream, io.env, opts.global.color);
+  // A saved plan was made with the options its changes show: an adopt, a delete that drops keys.
+  const adopt = opts.adopt === true || (saved?.changes.some((c) => c.action === "adopt") ?? false);
+  const allowKeyLoss =
+    opts.allowKeyLoss === true || (saved?.changes.some((c) => (c.lostKeys ?? []).length > 0) ?? false);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const run = await runChanges({
+      ...(adopt ? { adopt: true } : {}),
+      ...(allowKeyLoss ? { allowKeyLoss: true } : {}),
       project,
       targets,
       deps,

@@ -23,6 +23,10 @@ export interface PlanCommandOptions {
   output: string;
   out?: string;
   detailedExitcode: boolean;
+  /** Adopt unmanaged live plans the plan files name (`--adopt`). */
+  adopt?: boolean;
+  /** Allow deleting plans that have API keys attached (`--allow-key-loss`). */
+  allowKeyLoss?: boolean;
 }
 
 export async function snapshot(
@@ -30,10 +34,20 @@ export async function snapshot(
   targets: readonly string[],
   deps: RunDeps,
   io: Io,
+  options: { adopt?: boolean; allowKeyLoss?: boolean } = {},
 ): Promise<Snapshot> {
   const spin = await startSpinner(io, `Reading API Gateway (${project.region}) and the master records…`);
   try {
-    return await makePlan({ specs: project.specs, config: project.config, targets }, deps);
+    return await makePlan(
+      {
+        specs: project.specs,
+        config: project.config,
+        targets,
+        ...(options.adopt ? { adopt: true } : {}),
+        ...(options.allowKeyLoss ? { allowKeyLoss: true } : {}),
+      },
+      deps,
+    );
   } finally {
     spin.stop();
   }
@@ -56,7 +70,10 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   const targets = scopeTargets(project, opts.targets, opts.plans);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
-    const snap = await snapshot(project, targets, deps, io);
+    const snap = await snapshot(project, targets, deps, io, {
+      ...(opts.adopt ? { adopt: true } : {}),
+      ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
+    });
     const { plan } = snap;
     const auditWarning = await auditHeadWarning(deps.store);
     if (auditWarning) io.stderr.write(`Warning: ${auditWarning} Run \`upg audit verify\`.\n`);

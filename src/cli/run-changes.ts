@@ -31,6 +31,10 @@ export interface RunChangesOptions {
   autoApprove: boolean;
   /** Written on every audit row, e.g. `auto-fix`. */
   trigger?: string;
+  /** Adopt unmanaged live plans the plan files name (`--adopt`). */
+  adopt?: boolean;
+  /** Allow deleting plans that have API keys attached (`--allow-key-loss`). */
+  allowKeyLoss?: boolean;
   /** Which plan to run, from the plan computed now under the lock; may print a preamble or throw. */
   choose(current: Plan, records: readonly MasterRecord[], actor: string): Promise<{ plan: Plan }>;
 }
@@ -51,7 +55,13 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
   try {
     const actor = await interruptible(deps.live.callerIdentity(), signal);
     const outcome = await runApply(
-      { specs: project.specs, config: project.config, targets: o.targets },
+      {
+        specs: project.specs,
+        config: project.config,
+        targets: o.targets,
+        ...(o.adopt ? { adopt: true } : {}),
+        ...(o.allowKeyLoss ? { allowKeyLoss: true } : {}),
+      },
       {
         ...deps,
         actor,

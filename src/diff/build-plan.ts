@@ -26,6 +26,13 @@ export interface PlanInput {
   now: string;
   /** Narrow the plan to these plan_ids (empty: everything). */
   targets?: readonly string[];
+  /**
+   * Bring live plans upg does not manage under upg when a plan file declares their name (`--adopt`): an
+   * `adopt` change tags the plan and writes its master record. Without it such a name is a problem.
+   */
+  adopt?: boolean;
+  /** Delete plans that still have API keys attached (`--allow-key-loss`); without it that is a problem. */
+  allowKeyLoss?: boolean;
 }
 
 interface PlanContext {
@@ -41,6 +48,8 @@ interface Subject {
   d?: DesiredPlan;
   r?: MasterRecord;
   l?: LivePlan;
+  /** The live plan is an unmanaged one this plan adopts (matched by name, with --adopt). */
+  adopting?: boolean;
 }
 
 function keyChange(
@@ -156,7 +165,7 @@ function planCreate(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
 }
 
 function ownershipField(ctx: PlanContext, s: Subject, l: LivePlan): FieldChange[] {
-  if (l.ownerPlanId === s.planId) return [];
+  if (l.ownerPlanId === s.planId || s.adopting) return [];
   return [
     {
       field: `tags[${ctx.input.ownershipTagKey}]`,
@@ -168,6 +177,7 @@ function ownershipField(ctx: PlanContext, s: Subject, l: LivePlan): FieldChange[
 
 /** Annotate each changed field: did the plan file change, or did someone change API Gateway? */
 function updateReason(s: Subject, fields: readonly FieldChange[]): string {
+  if (s.adopting) return "adopted: the plan file's settings differ from the live plan";
   if (!s.r) return "bring the existing plan under upg";
   const rec = recordSettings(s.r);
   const drifted = compareSettings(rec, s.l!.settings).map((f) => f.field);
@@ -206,7 +216,11 @@ function planKeys(ctx: PlanContext, s: Subject, d: DesiredPlan, l: LivePlan): vo
 }
 
 /** Remove a live plan from API Gateway; its master record stays (Archived). */
-function deleteChange(s: Subject, l: LivePlan, reason: string): Change {
+function deleteChange(ctx: PlanContext, s: Subject, l: LivePlan, reason: string): Change {
+  const lost = l.keys.map((id) => {
+    const name = ctx.keyNames.get(id);
+    return name !== undefined ? { id, name } : { id };
+  });
   return {
     id: `delete:${s.planId}`,
     action: "delete",
@@ -216,22 +230,70 @@ function deleteChange(s: Subject, l: LivePlan, reason: string): Change {
     live: l.settings,
     ...(s.d ? { desired: s.d } : {}),
     ...(s.r ? { record: s.r } : {}),
+    ...(lost.length > 0 ? { lostKeys: lost } : {}),
     reason,
   };
+}
+
+/**
+ * Delete protection: a plan declared `deletion_protection: true` is never deleted; one with API keys attached
+ * only with --allow-key-loss or `deletion_protection: false`. Returns false when the delete must not run.
+ */
+function deletionAllowed(ctx: PlanContext, s: Subject, l: LivePlan, how: string): boolean {
+  const protection = s.d?.deletionProtection ?? s.r?.deletion_protection;
+  const src = s.d?.source;
+  const where = src ? { file: src.file, line: src.line, col: src.col } : {};
+  if (protection === true) {
+    ctx.problems.push({
+      code: "deletion_protected",
+      planId: s.planId,
+      subject: l.id,
+      ...where,
+      message: `${s.planId} (${l.id}) has deletion_protection: true, so upg does not delete it (${how}). Set deletion_protection: false in its plan file and apply that first, or restore the plan file.`,
+    });
+    return false;
+  }
+  const unread = l.unread?.includes("keys") === true;
+  if ((l.keys.length === 0 && !unread) || protection === false || ctx.input.allowKeyLoss) return true;
+  const names = l.keys.map((k) => ctx.keyNames.get(k) ?? k);
+  ctx.problems.push({
+    code: "delete_would_drop_keys",
+    planId: s.planId,
+    subject: l.id,
+    ...where,
+    message: unread
+      ? `${s.planId} (${l.id}) would be deleted (${how}), but its API keys could not be read; pass --allow-key-loss to delete it anyway.`
+      : `${s.planId} (${l.id}) would be deleted (${how}) and ${names.length === 1 ? "1 API key loses" : `${names.length} API keys lose`} access: ${names.join(", ")}. Move the keys to another plan first, or pass --allow-key-loss (or set deletion_protection: false in the plan file).`,
+  });
+  return true;
 }
 
 function planDeclared(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
   const { l } = s;
   if (d.lifecycleState === "Archived") {
-    if (l)
+    if (l && deletionAllowed(ctx, s, l, "its plan file says Archived"))
       ctx.changes.push(
-        deleteChange(s, l, "lifecycle_state is Archived: remove from API Gateway, keep the record"),
+        deleteChange(ctx, s, l, "lifecycle_state is Archived: remove from API Gateway, keep the record"),
       );
     return;
   }
   if (!l) {
     planCreate(ctx, s, d);
     return;
+  }
+  if (s.adopting) {
+    ctx.changes.push({
+      id: `adopt:${s.planId}`,
+      action: "adopt",
+      resource: "plan",
+      planId: s.planId,
+      apiGatewayId: l.id,
+      live: l.settings,
+      desired: d,
+      keys: [...l.keys],
+      fields: ownershipField(ctx, { ...s, adopting: false }, l),
+      reason: `bring the live plan ${JSON.stringify(l.settings.name)} under upg: tag it and write its master record; no setting changes`,
+    });
   }
   const fields = [...compareSettings(l.settings, d.settings), ...ownershipField(ctx, s, l)];
   if (fields.length > 0) {
@@ -255,7 +317,8 @@ function planUndeclared(ctx: PlanContext, s: Subject): void {
   const { r, l } = s;
   if (!r || r.lifecycle_state === "Archived") return;
   if (l) {
-    ctx.changes.push(deleteChange(s, l, "no plan file declares it any more"));
+    if (deletionAllowed(ctx, s, l, "no plan file declares it any more"))
+      ctx.changes.push(deleteChange(ctx, s, l, "no plan file declares it any more"));
     return;
   }
   // Gone from API Gateway and from the plan files: record it as deleted (Archived), or it would be reported
@@ -273,6 +336,8 @@ function planUndeclared(ctx: PlanContext, s: Subject): void {
 
 function planRecordSync(ctx: PlanContext, s: Subject): void {
   if (!s.d || recordIsCurrent(s)) return;
+  // A protected plan whose file says Archived stays as it is, record included, until the problem is fixed.
+  if (ctx.problems.some((p) => p.planId === s.planId && p.code === "deletion_protected")) return;
   if (ctx.changes.some((c) => c.planId === s.planId)) return; // apply writes the record anyway
   ctx.changes.push({
     id: `sync:${s.planId}`,
@@ -384,6 +449,43 @@ export function findLivePlan(
   return byRecord ?? plans.find((p) => p.ownerPlanId === planId && !skip.has(p.id));
 }
 
+/**
+ * A declared plan with no live plan of its own, whose name a live plan upg does not manage carries: with
+ * --adopt that plan becomes its live plan (one only); otherwise the name collision is a problem, never a
+ * silent second plan with the same name.
+ */
+function matchUnmanagedByName(
+  ctx: PlanContext,
+  d: DesiredPlan,
+  used: ReadonlySet<string>,
+  recordIds: ReadonlySet<string>,
+): LivePlan | undefined {
+  if (d.lifecycleState === "Archived") return undefined;
+  const same = ctx.input.live.plans.filter(
+    (p) =>
+      p.settings.name === d.settings.name &&
+      p.ownerPlanId === undefined &&
+      !p.unread?.includes("tags") &&
+      !used.has(p.id) &&
+      !recordIds.has(p.id),
+  );
+  if (same.length === 0) return undefined;
+  if (ctx.input.adopt && same.length === 1) return same[0];
+  const ids = same.map((p) => p.id).join(", ");
+  const src = d.source;
+  ctx.problems.push({
+    code: "name_matches_unmanaged_plan",
+    planId: d.planId,
+    subject: ids,
+    ...(src ? { file: src.file, line: src.line, col: src.col } : {}),
+    message:
+      same.length === 1
+        ? `the name ${JSON.stringify(d.settings.name)} is already used by live plan ${ids}, which upg does not manage; applying would create a second plan with that name. Adopt it (\`upg plan --adopt\`, \`upg apply --adopt\`: tag it and write its record, no setting changes), or write its plan file with \`upg import --id ${ids}\`, or rename this plan.`
+        : `the name ${JSON.stringify(d.settings.name)} is used by ${same.length} live plans upg does not manage (${ids}); upg cannot tell which to adopt. Import the one you mean (\`upg import --id ID\`) and remove or rename the others, or rename this plan.`,
+  });
+  return undefined;
+}
+
 export function buildPlan(input: PlanInput): Plan {
   const targets = input.targets ?? [];
   const inScope = (id: string) => targets.length === 0 || targets.includes(id);
@@ -399,13 +501,22 @@ export function buildPlan(input: PlanInput): Plan {
   const recordById = new Map(input.records.map((r) => [r.plan_id, r]));
   const planIds = sortedUnique([...desiredById.keys(), ...recordById.keys()]).filter(inScope);
   const used = new Set<string>();
+  const recordIds = new Set(input.records.flatMap((r) => (r.api_gateway_id ? [r.api_gateway_id] : [])));
   const subjects: Subject[] = [];
   for (const planId of planIds) {
     const d = desiredById.get(planId);
     const r = recordById.get(planId);
-    const l = findLivePlan(input.live.plans, planId, r?.api_gateway_id, used, liveById);
+    const own = findLivePlan(input.live.plans, planId, r?.api_gateway_id, used, liveById);
+    const adopted = !own && d ? matchUnmanagedByName(ctx, d, used, recordIds) : undefined;
+    const l = own ?? adopted;
     if (l) used.add(l.id);
-    const s: Subject = { planId, ...(d ? { d } : {}), ...(r ? { r } : {}), ...(l ? { l } : {}) };
+    const s: Subject = {
+      planId,
+      ...(d ? { d } : {}),
+      ...(r ? { r } : {}),
+      ...(l ? { l } : {}),
+      ...(adopted ? { adopting: true } : {}),
+    };
     subjects.push(s);
     const subject: ViolationSubject = {
       plan_id: planId,
@@ -414,6 +525,8 @@ export function buildPlan(input: PlanInput): Plan {
       ...((l?.id ?? r?.api_gateway_id) ? { api_gateway_id: l?.id ?? r!.api_gateway_id! } : {}),
     };
     detectDrift(ctx, s, subject);
+    if (d && !l && ctx.problems.some((p) => p.planId === planId && p.code === "name_matches_unmanaged_plan"))
+      continue; // never a second plan with the same name
     if (d) planDeclared(ctx, s, d);
     else planUndeclared(ctx, s);
     planRecordSync(ctx, s);

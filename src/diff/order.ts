@@ -2,6 +2,7 @@
 // that cover the same stage, so everything that takes a key or a stage away runs before anything
 // that adds one:
 //
+// 0. adopt plans       tag an unmanaged plan and write its record, before anything else acts on it
 // 1. detach keys       a key moving between two plans on one stage must leave before it joins
 // 2. update plans      one UpdateUsagePlan per plan; plans that only give up stages first, then
 //                      plans that give up and gain stages, then the rest
@@ -23,6 +24,7 @@ function stageFields(c: Change): { removes: boolean; adds: boolean } {
 const isUpdate = (c: Change) => c.resource === "plan" && c.action === "update";
 
 const PHASES: ReadonlyArray<(c: Change) => boolean> = [
+  (c) => c.resource === "plan" && c.action === "adopt",
   (c) => c.resource === "key" && c.action === "detach",
   (c) => isUpdate(c) && stageFields(c).removes && !stageFields(c).adds,
   (c) => isUpdate(c) && stageFields(c).removes,

@@ -34,6 +34,7 @@ function settingsFields(d: DesiredPlan): Partial<MasterRecord> {
   if (s.description !== undefined) out.description = s.description;
   if (d.tier !== undefined) out.tier = d.tier;
   if (d.successor !== undefined) out.successor = d.successor;
+  if (d.deletionProtection !== undefined) out.deletion_protection = d.deletionProtection;
   if (s.throttle?.rateLimit !== undefined) out.rate_limit = s.throttle.rateLimit;
   if (s.throttle?.burstLimit !== undefined) out.burst_limit = s.throttle.burstLimit;
   if (s.quota) {
@@ -48,6 +49,7 @@ const SETTINGS_KEYS: ReadonlyArray<keyof MasterRecord> = [
   "description",
   "tier",
   "successor",
+  "deletion_protection",
   "rate_limit",
   "burst_limit",
   "quota_limit",
@@ -184,6 +186,15 @@ export function recordAfterStep(prev: MasterRecord | undefined, step: RecordStep
         ...(from && from !== step.apiGatewayId ? { recreatedFrom: from } : {}),
       });
     }
+    case "adopt":
+      // The live plan, now tagged: its record from the plan file, the live id and the keys it has.
+      return nextRecord({
+        ...base,
+        ...(step.desired ? { desired: step.desired } : {}),
+        ...(step.apiGatewayId ? { apiGatewayId: step.apiGatewayId } : {}),
+        keys: step.keys ?? prev?.keys ?? [],
+        pendingKeys: [],
+      });
     case "update": {
       const desired =
         step.desired && step.settings ? { ...step.desired, settings: step.settings } : step.desired;

@@ -5,6 +5,7 @@
 //
 // A change's audit row, when it exists, says how the change ended. Otherwise live API Gateway does:
 //   create/recreate  a plan carrying the plan_id's ownership tag (other than the old id) exists
+//   adopt            the plan it adopts carries the plan_id's ownership tag
 //   update           the plan's settings moved away from what they were before the change
 //   delete           the plan it deleted is gone
 //   attach/detach    the key is (or is no longer) in the plan
@@ -73,6 +74,10 @@ function fromLive(r: MasterRecord, p: PendingChange, live: LiveState): Finding {
       const made = live.plans.find((l) => l.ownerPlanId === r.plan_id && l.id !== p.api_gateway_id);
       return made ? { executed: true, apiGatewayId: made.id } : { executed: false };
     }
+    case "adopt":
+      return byId?.ownerPlanId === r.plan_id
+        ? { executed: true, apiGatewayId: byId.id }
+        : { executed: false };
     case "update": {
       if (!byId || !p.before || sameValue(byId.settings, p.before)) return { executed: false };
       const declared = p.desired?.settings;
@@ -192,12 +197,12 @@ export function pendingFor(
   const id = opts.apiGatewayId ?? c.apiGatewayId ?? c.record?.api_gateway_id;
   if (id) p.api_gateway_id = id;
   if (c.keyId) p.key_id = c.keyId;
-  if (c.live && (c.action === "update" || c.action === "delete")) p.before = c.live;
+  if (c.live && (c.action === "update" || c.action === "delete" || c.action === "adopt")) p.before = c.live;
   if (c.desired) {
     const { source: _where, ...desired } = c.desired;
     p.desired = desired;
   }
-  const keys = c.resource === "record" ? c.keys : opts.restoreKeys;
+  const keys = c.resource === "record" || c.action === "adopt" ? c.keys : opts.restoreKeys;
   if (keys) p.keys = [...keys];
   if (opts.fresh) p.fresh = true;
   return p;

@@ -148,6 +148,7 @@ export function resolveDesired(specs: readonly PlanSpec[], live: LiveState): Res
     };
     if (spec.tier !== undefined) d.tier = spec.tier;
     if (spec.successor !== undefined) d.successor = spec.successor;
+    if (spec.deletionProtection !== undefined) d.deletionProtection = spec.deletionProtection;
     if (keys !== undefined) d.keys = keys;
     return d;
   });

@@ -134,8 +134,13 @@ async function readPlans(
     ...normaliseUsagePlan(t.value, scope.ownershipTagKey),
     ...(t.ok ? {} : { unread: ["tags" as const] }),
   }));
+  const named = new Set(scope.keysOfNames ?? []);
   const isManaged = (p: LivePlanSettings & { unread?: unknown[] }) =>
-    p.ownerPlanId !== undefined || records.has(p.id) || p.unread !== undefined;
+    scope.allKeys === true ||
+    p.ownerPlanId !== undefined ||
+    records.has(p.id) ||
+    p.unread !== undefined ||
+    named.has(p.settings.name);
   const keys = await mapLimit(plans, concurrency, (p) =>
     isManaged(p)
       ? orGap(

@@ -24,6 +24,10 @@ export interface LiveReadScope {
    * is listed in `gaps` and the plan or API marked unread, instead of failing the whole read. For `drift`.
    */
   partial?: boolean;
+  /** Also read the keys of unmanaged plans with these names (to adopt them). */
+  keysOfNames?: string[];
+  /** Read the keys of every plan, managed or not (`upg import`). */
+  allKeys?: boolean;
 }
 
 /** One API key as `upg keys` shows it: never its value. Dates are ISO strings. */

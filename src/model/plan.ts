@@ -5,6 +5,7 @@ import type { DesiredPlan, PlanSettings } from "./state.js";
 
 export type ChangeAction =
   | "create"
+  | "adopt"
   | "update"
   | "recreate"
   | "delete"
@@ -42,8 +43,10 @@ export interface Change {
   record?: MasterRecord;
   /** Live settings before the change. */
   live?: PlanSettings;
-  /** Keys to attach after a create/recreate. */
+  /** Keys to attach after a create/recreate; for an adopt, the keys the live plan has (its record starts with them). */
   keys?: string[];
+  /** A delete: the API keys attached now, which lose access to every stage of the plan. */
+  lostKeys?: Array<{ id: string; name?: string }>;
   /** Display-only explanation. */
   reason?: string;
 }
@@ -120,6 +123,9 @@ export interface PlanProblem {
     | "key_ambiguous"
     | "key_joins_deprecated"
     | "key_stage_conflict"
+    | "name_matches_unmanaged_plan"
+    | "delete_would_drop_keys"
+    | "deletion_protected"
     | "quota_plans_per_region"
     | "quota_plans_per_key"
     | "quota_keys_per_region";

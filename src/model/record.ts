@@ -32,6 +32,8 @@ export interface MasterRecord {
   quota_offset?: number;
   lifecycle_state: LifecycleState;
   successor?: string;
+  /** The plan file's `deletion_protection`, kept so a plan whose file was removed is still protected. */
+  deletion_protection?: boolean;
   stages: StageRecord[];
   tags?: Record<string, string>;
   /** Keys last observed on (or declared for) the plan: API key ids, sorted. */

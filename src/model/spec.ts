@@ -56,6 +56,8 @@ export interface PlanSpec {
   keySources?: SourceLocation[];
   lifecycleState: LifecycleState;
   successor?: string;
+  /** true: never deleted (removed file or Archived is a problem); false: deleted even with keys attached. */
+  deletionProtection?: boolean;
   tags: Record<string, string>;
   source: SourceLocation;
   /** Where each top-level field of the plan document was written (`rate_limit`, `tags`, …). */

@@ -39,6 +39,8 @@ export interface DesiredPlan {
   settings: PlanSettings;
   /** Declared API key ids (sorted); undefined when keys are observed, not declared. */
   keys?: string[];
+  /** `deletion_protection` of the plan file: true never deleted; false deleted even with keys attached. */
+  deletionProtection?: boolean;
   source?: SourceLocation;
 }
 

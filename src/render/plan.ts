@@ -72,17 +72,39 @@ function changeBlock(c: Change, style: Style): string[] {
         ),
         ...describeSettings(c.desired!.settings).map((l) => style.green(`      + ${l}`)),
       ];
+    case "adopt":
+      return [
+        `  ${style.bold(`# ${c.planId}${id}`)} will be adopted${why}`,
+        style.yellow(`  ~ adopt usage plan ${formatValue(c.live?.name)}`),
+        ...(c.fields ?? []).map((f) => fieldLine(f, style)),
+        ...(c.keys && c.keys.length > 0
+          ? [
+              style.dim(
+                `      ${plural(c.keys.length, "API key", "API keys")} attached, recorded as they are`,
+              ),
+            ]
+          : []),
+      ];
     case "update":
       return [
         `  ${style.bold(`# ${c.planId}${id}`)} will be updated in place${why}`,
         style.yellow(`  ~ usage plan ${formatValue(c.desired?.settings.name)}`),
         ...(c.fields ?? []).map((f) => fieldLine(f, style)),
       ];
-    case "delete":
+    case "delete": {
+      const lost = c.lostKeys ?? [];
       return [
         `  ${style.bold(`# ${c.planId}${id}`)} will be deleted${why}`,
         style.red(`  - usage plan ${formatValue(c.live?.name)}`),
+        ...(lost.length > 0
+          ? [
+              style.red(
+                `      ${plural(lost.length, "API key loses", "API keys lose")} access: ${lost.map((k) => (k.name ? `${k.name} (${k.id})` : k.id)).join(", ")}`,
+              ),
+            ]
+          : []),
       ];
+    }
     case "attach":
       return [style.green(`  + key ${keyLabel(c)} → ${c.planId}`) + why];
     case "detach":
@@ -109,6 +131,7 @@ export function problemLine(p: PlanProblem): string {
 }
 
 export interface PlanCounts {
+  adopt: number;
   create: number;
   update: number;
   recreate: number;
@@ -121,6 +144,7 @@ export interface PlanCounts {
 export function countChanges(plan: Plan): PlanCounts {
   const n = (action: Change["action"]) => plan.changes.filter((c) => c.action === action).length;
   return {
+    adopt: n("adopt"),
     create: n("create"),
     update: n("update"),
     recreate: n("recreate"),
@@ -133,12 +157,18 @@ export function countChanges(plan: Plan): PlanCounts {
 
 export function summaryLine(plan: Plan): string {
   const c = countChanges(plan);
+  if (plan.changes.length === 0 && plan.problems.length > 0)
+    return "No changes planned: fix the problems above first.";
   if (plan.changes.length === 0)
     return "No changes. API Gateway and the master records match the plan files.";
+  const adopt = c.adopt > 0 ? `${c.adopt} to adopt, ` : "";
+  const lost = plan.changes.reduce((n, x) => n + (x.lostKeys?.length ?? 0), 0);
+  const loss =
+    lost > 0 ? ` ${plural(lost, "API key loses", "API keys lose")} access with the deleted plans.` : "";
   return (
-    `Plan: ${c.create} to create, ${c.update} to update, ${c.recreate} to recreate, ${c.delete} to delete; ` +
+    `Plan: ${adopt}${c.create} to create, ${c.update} to update, ${c.recreate} to recreate, ${c.delete} to delete; ` +
     `${plural(c.attach, "key to attach", "keys to attach")}, ${plural(c.detach, "key to detach", "keys to detach")}; ` +
-    `${plural(c.sync, "record to sync", "records to sync")}.`
+    `${plural(c.sync, "record to sync", "records to sync")}.${loss}`
   );
 }
 

@@ -147,6 +147,7 @@ function toPlanSpec(raw: PlanFileDoc, file: string, doc: YamlDoc, diags: Diagnos
     spec.keySources = raw.keys.map((_, i) => ({ file, ...doc.locate(["keys", i]) }));
   }
   if (raw.successor !== undefined) spec.successor = raw.successor;
+  if (raw.deletion_protection !== undefined) spec.deletionProtection = raw.deletion_protection;
   const fieldSources: Record<string, SourceLocation> = {};
   for (const field of Object.keys(raw)) fieldSources[field] = { file, ...doc.locate([field]) };
   spec.fieldSources = fieldSources;

@@ -133,6 +133,12 @@ export const planFileSchema = z
       .optional()
       .describe("Active (default), Deprecated (no new keys) or Archived (removed from API Gateway)."),
     successor: z.string().optional().describe("plan_id customers of a deprecated plan move to."),
+    deletion_protection: z
+      .boolean()
+      .optional()
+      .describe(
+        "true: upg never deletes the plan (removing its file or archiving it is a problem). false: it is deleted even with API keys attached. Absent: deleting a plan with keys needs --allow-key-loss.",
+      ),
     tags: z
       .record(
         z.string(),

@@ -274,6 +274,8 @@ export async function runScenario(world: World, seed: number, sabotage?: Sabotag
     findings,
   };
   const p = await world.project();
+  // The story removes and archives plans that have keys: it has accepted that they lose access.
+  p.options.allowKeyLoss = true;
   const tagKey = p.config.ownership_tag_key;
   named = (line) => KEYS.reduce((l, k) => l.split(p.key(k)).join(k), line);
   const runs: TrackedRun[] = [];

@@ -91,6 +91,8 @@ export interface KillProject {
   key(name: string): string;
   writePlan(name: string, yaml: string): void;
   removePlan(name: string): void;
+  /** Planner options every apply and plan of the project passes (`--adopt`, `--allow-key-loss`). */
+  options: { adopt?: boolean; allowKeyLoss?: boolean };
   /** One run of the real flow; with a kill switch, calls die from its step on. */
   apply(
     ks?: KillSwitch,
@@ -163,10 +165,12 @@ export async function startWorld(): Promise<World> {
           throw new Error(JSON.stringify(r.diagnostics, null, 2));
         return r.plans;
       };
+      const options: KillProject["options"] = {};
       return {
         seed,
         config,
         dir,
+        options,
         key: (name) => seed.apiKeys.find((k) => k.name === name)!.id,
         writePlan: (name, yaml) => writeFileSync(join(dir, "plans", name), yaml),
         removePlan: (name) => rmSync(join(dir, "plans", name)),
@@ -178,7 +182,7 @@ export async function startWorld(): Promise<World> {
           const store = ks ? killable(base, STORE_STEPS, ks) : base;
           try {
             const outcome = await runApply(
-              { specs: specs(), config, targets: [] },
+              { specs: specs(), config, targets: [], ...options },
               {
                 live,
                 store,
@@ -205,7 +209,7 @@ export async function startWorld(): Promise<World> {
         },
         async plan() {
           const snap = await makePlan(
-            { specs: specs(), config, targets: [] },
+            { specs: specs(), config, targets: [], ...options },
             { live: newLive(), store: newStore(), clock: () => new Date() },
           );
           return snap.plan;

@@ -4,6 +4,7 @@
 // audit row per executed change, and an audit chain that verifies.
 
 import {
+  CreateUsagePlanCommand,
   CreateUsagePlanKeyCommand,
   DeleteUsagePlanCommand,
   GetUsagePlanCommand,
@@ -119,6 +120,28 @@ const SCENARIOS: Scenario[] = [
     },
     change: async (p) => p.writePlan("free.yaml", `${FREE}lifecycle_state: Archived\n`),
     expect: {},
+  },
+  {
+    kind: "adopt (an unmanaged plan the plan file names, with its key)",
+    setup: async (p) => {
+      const made = await world.sdk.send(
+        new CreateUsagePlanCommand({
+          name: "Free",
+          throttle: { rateLimit: 5, burstLimit: 10 },
+          apiStages: [{ apiId: p.seed.restApiId, stage: "dev" }],
+        }),
+      );
+      await world.sdk.send(
+        new CreateUsagePlanKeyCommand({
+          usagePlanId: made.id!,
+          keyId: p.key("acme-dashboard"),
+          keyType: "API_KEY",
+        }),
+      );
+      p.options.adopt = true;
+    },
+    change: async (p) => p.writePlan("free.yaml", FREE),
+    expect: { Free: ["acme-dashboard"] },
   },
   {
     kind: "attach key",

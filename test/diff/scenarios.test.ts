@@ -57,6 +57,7 @@ describe("diff scenarios", () => {
       const live = readYaml<LiveState>(dir, "live.yaml", {} as LiveState);
       const records = readYaml<MasterRecord[]>(dir, "records.yaml", []);
       const expected = readYaml<Expected>(dir, "expected.yaml", {} as Expected);
+      const options = readYaml<{ adopt?: boolean; allow_key_loss?: boolean }>(dir, "options.yaml", {});
       const resolved = resolveDesired(specs.plans, live);
       const plan = buildPlan({
         desired: resolved.desired,
@@ -65,6 +66,8 @@ describe("diff scenarios", () => {
         live,
         ownershipTagKey: OWNER_TAG,
         now: NOW,
+        ...(options.adopt ? { adopt: true } : {}),
+        ...(options.allow_key_loss ? { allowKeyLoss: true } : {}),
       });
       expect(plan.changes.map((c) => c.id)).toEqual(expected.changes);
       for (const [id, fields] of Object.entries(expected.fields ?? {})) {

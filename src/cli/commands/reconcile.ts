@@ -17,10 +17,12 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
     )
     .option("--out <file>", "also save the plan as JSON, to apply exactly it later with `upg apply FILE`")
     .option("--detailed-exitcode", "exit 2 when there are changes (0 none, 1 error)")
+    .option("--adopt", "bring live plans upg does not manage under upg when a plan file names them")
+    .option("--allow-key-loss", "allow deleting plans that still have API keys attached")
     .addHelpText(
       "after",
       `
-Symbols: + create   ~ update in place   -/+ recreate (deleted outside upg)   - delete
+Symbols: + create   ~ update in place   ~ adopt   -/+ recreate (deleted outside upg)   - delete
          + key attach   - key detach   ↻ master record sync
 Nothing is written: plan only reads API Gateway and the master records.
 
@@ -41,6 +43,8 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or pr
           output: string;
           out?: string;
           detailedExitcode?: boolean;
+          adopt?: boolean;
+          allowKeyLoss?: boolean;
         },
         cmd: Command,
       ) => {
@@ -53,6 +57,8 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or pr
             output: opts.output,
             ...(opts.out ? { out: opts.out } : {}),
             detailedExitcode: opts.detailedExitcode === true,
+            ...(opts.adopt ? { adopt: true } : {}),
+            ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
           },
           ctx.io,
         );
@@ -72,6 +78,8 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
     .option("--auto-approve", "do not ask for confirmation")
     .option("--lock-timeout <duration>", "wait this long for another run's lock (e.g. 30s, 5m)")
     .option("-o, --output <format>", "human or json (the per-change results)", "human")
+    .option("--adopt", "bring live plans upg does not manage under upg when a plan file names them")
+    .option("--allow-key-loss", "allow deleting plans that still have API keys attached")
     .addHelpText(
       "after",
       `
@@ -100,6 +108,8 @@ Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output
           autoApprove?: boolean;
           lockTimeout?: string;
           output: string;
+          adopt?: boolean;
+          allowKeyLoss?: boolean;
         },
         cmd: Command,
       ) => {
@@ -113,6 +123,8 @@ Exit codes: 0 applied (or nothing to do), 1 error or a change failed (the output
             autoApprove: opts.autoApprove === true,
             ...(opts.lockTimeout ? { lockTimeout: opts.lockTimeout } : {}),
             output: opts.output,
+            ...(opts.adopt ? { adopt: true } : {}),
+            ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
           },
           ctx.io,
         );
