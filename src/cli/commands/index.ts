@@ -5,6 +5,7 @@ import type { Io } from "../output.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerDriftCommand } from "./drift.js";
 import { registerIamPolicyCommand } from "./iam-policy.js";
+import { registerImportCommand } from "./import.js";
 import { registerInspectCommands } from "./inspect.js";
 import { registerKeysCommands } from "./keys.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
@@ -34,5 +35,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerAuditCommands(program, ctx);
   registerSchemaCommand(program, ctx);
   registerIamPolicyCommand(program, ctx);
+  registerImportCommand(program, ctx);
   registerSandboxCommand(program);
 }
