@@ -2,7 +2,7 @@
 // engine (lock, journal, audit rows, progress, signals), then a follow-up run detaches attach-first keys and
 // re-attaches to FROM any key that left it but could not join TO.
 
-import { makePlan } from "../apply/make-plan.js";
+import { makePlan, type Snapshot } from "../apply/make-plan.js";
 import { UserError } from "../errors.js";
 import {
   followUpChanges,
@@ -36,6 +36,7 @@ export interface MigrateCommandOptions {
 }
 
 function what(m: Migration, k: KeyMove): string {
+  if (k.attachOnly) return `left ${m.from} in a stopped run, in no plan now: attach to ${m.to}`;
   if (k.detachOnly) return `already on ${m.to}: detach from ${m.from}`;
   return k.order === "detach-first"
     ? `detach from ${m.from}, then attach to ${m.to} (shared stage)`
@@ -60,10 +61,44 @@ function migrationJson(m: Migration) {
       name: k.name ?? null,
       order: k.order,
       detach_only: k.detachOnly,
+      attach_only: k.attachOnly === true,
       what: what(m, k),
     })),
     remaining_after: m.remaining,
   };
+}
+
+/**
+ * Keys an earlier migrate detached from FROM (its audit rows, or a detach still in its journal) that are in no
+ * plan now: that run stopped between the detach and the attach.
+ */
+async function orphansOf(
+  deps: RunDeps,
+  from: string,
+  to: string | undefined,
+  snap: Snapshot,
+): Promise<string[]> {
+  const rows = await deps.store.listAudit({ planId: from });
+  // The seq of the last attach of each key to TO: a key that joined TO after it left FROM is not owed.
+  const joined = new Map<string, number>();
+  if (to) {
+    for (const r of await deps.store.listAudit({ planId: to }))
+      if (r.action === "attach-key" && r.outcome === "ok" && r.key_id) joined.set(r.key_id, r.seq);
+  }
+  const ids = rows
+    .filter(
+      (r) =>
+        r.trigger === "migrate" &&
+        r.action === "detach-key" &&
+        r.outcome === "ok" &&
+        r.key_id &&
+        (joined.get(r.key_id) ?? 0) < r.seq,
+    )
+    .map((r) => r.key_id!);
+  const pending = snap.records.find((r) => r.plan_id === from)?.pending;
+  if (pending?.action === "detach" && pending.key_id) ids.push(pending.key_id);
+  const inSomePlan = new Set(snap.live.plans.flatMap((p) => p.keys));
+  return [...new Set(ids)].filter((id) => !inSomePlan.has(id));
 }
 
 /** Reads live state afresh (under the lock) and builds the migrate plan for exactly the keys chosen. */
@@ -76,7 +111,12 @@ async function freshPlan(
 ): Promise<{ plan: Plan; migration: Migration }> {
   const snap = await makePlan({ specs: project.specs, config: project.config, targets: [] }, deps);
   const res = planMigration(
-    { from: chosen.from, to: chosen.to, keys: chosen.moves.map((k) => k.id) },
+    {
+      from: chosen.from,
+      to: chosen.to,
+      keys: chosen.moves.map((k) => k.id),
+      orphans: await orphansOf(deps, chosen.from, chosen.to, snap),
+    },
     snap.resolved.desired,
     snap.recovery.records,
     snap.live,
@@ -147,6 +187,12 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
         ...(opts.to !== undefined ? { to: opts.to } : {}),
         keys: opts.keys,
         ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
+        orphans: await orphansOf(
+          deps,
+          opts.from,
+          opts.to ?? snap.resolved.desired.find((d) => d.planId === opts.from)?.successor,
+          snap,
+        ),
       },
       snap.resolved.desired,
       snap.recovery.records,
@@ -279,15 +325,21 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
     const moved = migration.moves.filter(
       (k) =>
         (k.detachOnly || byId.get(`attach-key:${m.to}:${k.id}`) === "ok") &&
-        byId.get(`detach-key:${m.from}:${k.id}`) === "ok",
+        (k.attachOnly || byId.get(`detach-key:${m.from}:${k.id}`) === "ok"),
     );
+    const back = reattached.filter((k) => byId.get(`attach-key:${m.from}:${k.id}`) === "ok");
+    const stranded = reattached.filter((k) => !back.includes(k));
     const head = await headLine(deps);
     if (human) {
       io.stdout.write(
         `\nMoved ${moved.length} of ${migration.moves.length} API key${migration.moves.length === 1 ? "" : "s"} from ${m.from} to ${m.to}.\n`,
       );
-      if (reattached.length > 0)
-        io.stdout.write(`Attached back to ${m.from}: ${reattached.map((k) => k.name ?? k.id).join(", ")}.\n`);
+      if (back.length > 0)
+        io.stdout.write(`Attached back to ${m.from}: ${back.map((k) => k.name ?? k.id).join(", ")}.\n`);
+      if (stranded.length > 0)
+        io.stdout.write(
+          `In no plan now (attaching back to ${m.from} failed too): ${stranded.map((k) => k.name ?? k.id).join(", ")}. Run \`upg migrate ${m.from} --to ${m.to} --confirm\` again: it attaches them to ${m.to} first.\n`,
+        );
       if (m.remaining > 0)
         io.stdout.write(`${m.remaining} more on ${m.from}: run the same command again for the next batch.\n`);
       if (head) io.stdout.write(`Audit log head: seq ${head.seq}, sha256 ${head.hash}\n`);
@@ -298,7 +350,8 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
             ...migrationJson(migration),
             dry_run: false,
             moved: moved.map((k) => k.id),
-            reattached: reattached.map((k) => k.id),
+            reattached: back.map((k) => k.id),
+            in_no_plan: stranded.map((k) => k.id),
             result: all,
             ...(head ? { audit_head: head } : {}),
           },

@@ -14,6 +14,11 @@ export interface MigrateRequest {
   keys: readonly string[];
   /** At most this many keys this run (0 or absent: all). */
   batch?: number;
+  /**
+   * Keys an earlier migrate detached from FROM (audit log or journal) that are in no plan now: that run was
+   * stopped between the detach and the attach. They join TO first.
+   */
+  orphans?: readonly string[];
 }
 
 export interface KeyMove extends KeyRef {
@@ -21,6 +26,8 @@ export interface KeyMove extends KeyRef {
   order: "detach-first" | "attach-first";
   /** Already on TO (an earlier run attached it): only the detach from FROM is left. */
   detachOnly: boolean;
+  /** Left FROM in an earlier run that stopped before it joined TO (in no plan now): only the attach is left. */
+  attachOnly?: boolean;
 }
 
 export interface Migration {
@@ -115,7 +122,11 @@ export function planMigration(
     const name = names.get(id);
     return name !== undefined ? { id, name } : { id };
   };
-  let ids = [...fromLive.keys];
+  const inSomePlan = new Set(live.plans.flatMap((p) => p.keys));
+  const orphans = [...new Set(req.orphans ?? [])].filter(
+    (id) => !inSomePlan.has(id) && live.apiKeys.some((k) => k.id === id),
+  );
+  let ids = [...orphans, ...fromLive.keys];
   if (req.keys.length > 0) {
     const picked: string[] = [];
     for (const k of req.keys) {
@@ -127,7 +138,7 @@ export function planMigration(
         return refuse(`API key name ${k} is ambiguous (${matches.length} keys).`, "Name the key by its id.");
       }
       const id = matches[0]!.id;
-      if (!fromLive.keys.includes(id)) {
+      if (!fromLive.keys.includes(id) && !orphans.includes(id)) {
         return refuse(
           `API key ${keyLabel(ref(id))} is not on plan ${req.from}.`,
           `Keys on ${req.from}: ${fromLive.keys.map((x) => keyLabel(ref(x))).join(", ") || "none"}.`,
@@ -137,12 +148,20 @@ export function planMigration(
     }
     ids = picked;
   }
-  const sorted = ids.map(ref).sort((a, b) => keyLabel(a).localeCompare(keyLabel(b)));
+  // Keys left without a plan by a stopped run come first.
+  const sorted = ids
+    .map(ref)
+    .sort(
+      (a, b) =>
+        Number(orphans.includes(b.id)) - Number(orphans.includes(a.id)) ||
+        keyLabel(a).localeCompare(keyLabel(b)),
+    );
   const batch = req.batch && req.batch > 0 ? sorted.slice(0, req.batch) : sorted;
   const moves: KeyMove[] = batch.map((k) => ({
     ...k,
     order: shared.length > 0 ? "detach-first" : "attach-first",
     detachOnly: toLive.keys.includes(k.id),
+    ...(orphans.includes(k.id) ? { attachOnly: true } : {}),
   }));
   return {
     ok: true,
@@ -152,7 +171,7 @@ export function planMigration(
       fromId: fromLive.id,
       toId: toLive.id,
       moves,
-      remaining: fromLive.keys.length - moves.length,
+      remaining: ids.length - moves.length,
       sharedStages: shared,
     },
   };
@@ -185,6 +204,10 @@ export function migrateChanges(m: Migration): Change[] {
   const out: Change[] = [];
   for (const k of m.moves) {
     const why = `migrate ${m.from} → ${m.to}`;
+    if (k.attachOnly) {
+      out.push(keyChange("attach", m.to, m.toId, k, `${why} (left ${m.from} in a stopped run)`));
+      continue;
+    }
     if (k.detachOnly) {
       out.push(keyChange("detach", m.from, m.fromId, k, `${why} (already on ${m.to})`));
       continue;
@@ -217,7 +240,7 @@ export function followUpChanges(
         changes.push(keyChange("detach", m.from, m.fromId, k, `migrate ${m.from} → ${m.to}: joined ${m.to}`));
       continue;
     }
-    const detached = outcomes.get(`detach-key:${m.from}:${k.id}`) === "ok";
+    const detached = k.attachOnly === true || outcomes.get(`detach-key:${m.from}:${k.id}`) === "ok";
     if (detached && !attached) {
       changes.push(keyChange("attach", m.from, m.fromId, k, `re-attach: could not join ${m.to}`));
       reattached.push(k);

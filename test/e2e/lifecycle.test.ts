@@ -209,5 +209,23 @@ describe("upg migrate", () => {
     const doc = JSON.parse(plan.stdout) as { changes: Array<{ resource: string }>; problems: unknown[] };
     expect(doc.changes.filter((c) => c.resource === "key")).toEqual([]);
     expect(doc.problems).toEqual([]);
+
+    // Attach and attach-back both fail: the key is in no plan; the next migrate finds it and attaches it to TO.
+    await e2e.sb.admin.setFaults({
+      failOperation: { operation: "CreateUsagePlanKey", status: 400, count: 2 },
+    });
+    const lost = await p.upg(["migrate", "free", "--key", "initech-batch", "--confirm"]);
+    expect(lost.code).toBe(1);
+    expect(lost.stdout).toContain("In no plan now");
+    expect(await liveKeys("Free")).not.toContain(initech);
+    const dry = await p.upg(["migrate", "free"]);
+    expect(dry.stdout).toMatch(
+      /initech-batch .* left free in a stopped run, in no plan now: attach to basic/,
+    );
+    const resumed = await p.upg(["migrate", "free", "--confirm"]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(await liveKeys("Basic")).toContain(initech);
+    expect(await liveKeys("Free")).toEqual([]);
+    noKeyValues(p, lost.stdout + lost.stderr + dry.stdout + resumed.stdout + resumed.stderr);
   });
 });
