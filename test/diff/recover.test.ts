@@ -150,4 +150,28 @@ describe("planRecovery", () => {
     expect(notRan.executed).toBe(false);
     expect(notRan.record!.rate_limit).toBe(5);
   });
+
+  it("an adopt: ran when the live plan carries the ownership tag (record from the file, the live id and keys); else its fresh record goes", () => {
+    const stub = {
+      ...recordOf(d, undefined, [], 1),
+      pending: pending({
+        action: "adopt",
+        resource: "plan",
+        change_id: "adopt:basic",
+        api_gateway_id: "h1",
+        desired: d,
+        keys: ["k1"],
+        fresh: true,
+      }),
+    };
+    const ran = planRecovery(input([stub], [livePlan("h1", d.settings, ["k1"], "basic")])).recoveries[0]!;
+    expect(ran.executed).toBe(true);
+    expect(ran.record).toMatchObject({ api_gateway_id: "h1", keys: ["k1"], name: "Basic" });
+    expect(ran.record!.pending).toBeUndefined();
+    expect(ran.audit).toMatchObject({ change_id: "adopt:basic", action: "adopt-plan", api_gateway_id: "h1" });
+    const notRan = planRecovery(input([stub], [livePlan("h1", d.settings, ["k1"])])).recoveries[0]!;
+    expect(notRan.executed).toBe(false);
+    expect(notRan.record).toBeUndefined();
+    expect(notRan.audit).toBeUndefined();
+  });
 });
