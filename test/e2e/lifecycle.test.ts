@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type E2E, type Project, startE2E } from "./harness.js";
+import { spawnCli } from "../helpers/cli.js";
+import { type E2E, type Project, startE2E, TIME_SCALE } from "./harness.js";
 
 let e2e: E2E;
 beforeAll(async () => {
@@ -227,5 +228,36 @@ describe("upg migrate", () => {
     expect(await liveKeys("Basic")).toContain(initech);
     expect(await liveKeys("Free")).toEqual([]);
     noKeyValues(p, lost.stdout + lost.stderr + dry.stdout + resumed.stdout + resumed.stderr);
+  });
+
+  it("kill -9 between a detach and its attach: unlock, migrate again, and no customer is lost", async () => {
+    const p = await applied();
+    expect((await p.upg(["lifecycle", "deprecate", "free", "--successor", "basic"])).code).toBe(0);
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    await e2e.sb.admin.setFaults({ latencyMs: 300 / TIME_SCALE });
+    const run = spawnCli(["migrate", "free", "--confirm"], {
+      cwd: p.dir,
+      env: { ...e2e.sb.env(), AWS_PROFILE: undefined, CI: "1" },
+    });
+    await run.waitFor("✓ detach key acme-dashboard", { timeoutMs: 30_000 });
+    run.kill("SIGKILL");
+    await run.done;
+    await e2e.sb.admin.resetFaults();
+    await new Promise((r) => setTimeout(r, 500)); // a call in flight lands
+    const held = await p.upg(["migrate", "free", "--confirm"]);
+    expect(held.code).toBe(1);
+    const lockId = /upg unlock (\w+)/.exec(held.stderr)?.[1];
+    expect(lockId, held.stderr).toBeTruthy();
+    expect((await p.upg(["unlock", lockId!, "--reason", "killed mid-migrate"])).code).toBe(0);
+    const resumed = await p.upg(["migrate", "free", "--confirm"]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const ids = p.seed.apiKeys.filter((k) => k.name !== "globex-mobile").map((k) => k.id);
+    expect(await liveKeys("Basic")).toEqual([...ids].sort());
+    expect(await liveKeys("Free")).toEqual([]);
+    const plan = await p.upg(["plan", "-o", "json"]);
+    const doc = JSON.parse(plan.stdout) as { changes: Array<{ resource: string }>; problems: unknown[] };
+    expect(doc.changes.filter((c) => c.resource === "key")).toEqual([]);
+    expect(doc.problems).toEqual([]);
+    expect((await p.upg(["audit", "verify"])).code).toBe(0);
   });
 });
