@@ -2,7 +2,7 @@
 
 import Table from "cli-table3";
 import { type KeyUsage, sparkline } from "../keys/usage.js";
-import { PLAIN, type Style } from "./style.js";
+import { PLAIN, plural, type Style } from "./style.js";
 
 export function renderUsageTable(
   rows: readonly KeyUsage[],
@@ -28,7 +28,7 @@ export function renderUsageTable(
     ]);
   }
   const total = rows.reduce((s, r) => s + r.total, 0);
-  return `${table.toString()}\n${rows.length} keys, ${total} requests from ${range.from} to ${range.to} (UTC days).\n`;
+  return `${table.toString()}\n${plural(rows.length, "key")}, ${total} requests from ${range.from} to ${range.to} (UTC days).\n`;
 }
 
 /** One line per key per day. */
