@@ -172,7 +172,10 @@ const changeSchema = z
     apiGatewayId: id.optional(),
     keyId: id.optional(),
     keyName: str.optional(),
-    fields: z.array(z.object({ field: id, before: z.unknown(), after: z.unknown() })).optional(),
+    // A field added has no `before`, a field removed no `after` (JSON drops undefined).
+    fields: z
+      .array(z.object({ field: id, before: z.unknown().optional(), after: z.unknown().optional() }))
+      .optional(),
     desired: desiredSchema.optional(),
     record: recordSchema.optional(),
     live: settingsSchema.optional(),

@@ -117,6 +117,31 @@ describe("parseSavedPlan", () => {
     expect(parseSavedPlan(`${JSON.stringify(s, null, 2)}\n`, "plan.json")).toEqual(s);
   });
 
+  it("reads back an adopt, a field added (no before) and a delete that drops keys", () => {
+    const base = currentPlan();
+    const adopt: Change = {
+      id: "adopt:hand",
+      action: "adopt",
+      resource: "plan",
+      planId: "hand",
+      apiGatewayId: "h1",
+      live: settings({ name: "Hand" }),
+      desired: desired("hand", settings({ name: "Hand" })),
+      keys: ["k1"],
+      fields: [{ field: "tags[upg:plan-id]", after: "hand" }],
+    };
+    const drop: Change = {
+      id: "delete:old",
+      action: "delete",
+      resource: "plan",
+      planId: "old",
+      apiGatewayId: "o1",
+      lostKeys: [{ id: "k2", name: "acme" }, { id: "k3" }],
+    };
+    const s = sealPlan({ ...base, changes: [adopt, ...base.changes, drop] }, PROV);
+    expect(parseSavedPlan(JSON.stringify(s), "plan.json")).toEqual(JSON.parse(JSON.stringify(s)));
+  });
+
   it.each<[string, string, RegExp]>([
     ["not JSON", "{ nope", /Cannot read the saved plan plan\.json: it is not JSON/],
     ["a list", "[]", /plan\.json is not a upg plan: it holds a list/],
