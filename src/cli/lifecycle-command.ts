@@ -8,6 +8,7 @@ import { planFrom } from "../apply/make-plan.js";
 import { resolveDesired } from "../diff/resolve.js";
 import { errorMessage, UserError } from "../errors.js";
 import {
+  type KeyRef,
   keyLabel,
   keysOnPlan,
   type LifecycleAction,
@@ -156,31 +157,48 @@ export async function runLifecycleChange(opts: LifecycleChangeOptions, io: Io): 
     ...(opts.successor !== undefined ? { successor: opts.successor } : {}),
   };
   const file = spec.source.file;
-  const deps = await openDeps(opts.global, project.config, project.region);
-  try {
-    const snap = await snapshot(project, scopeTargets(project, [], opts.plans), deps, io);
-    if (opts.action === "archive") {
-      const rec = snap.recovery.records.find((r) => r.plan_id === opts.planId);
-      const liveId = rec?.api_gateway_id ?? snap.live.plans.find((p) => p.ownerPlanId === opts.planId)?.id;
-      const keys = keysOnPlan(snap.live, liveId, spec.keys);
-      if (keys.length > 0) {
-        const successor = opts.successor ?? spec.successor;
-        throw new UserError(
-          `Cannot archive ${opts.planId}: ${keys.length} API key${keys.length > 1 ? "s are" : " is"} still on it: ${keys.map(keyLabel).join(", ")}. Nothing was written.`,
-          {
-            hint: `Move them first: upg migrate ${opts.planId} --to ${successor ?? "SUCCESSOR"} (then archive).`,
-          },
-        );
-      }
-    }
-    const [staged] = stagePlanEdits(
-      [{ file, planId: opts.planId, edit }],
-      opts.plans,
-      project.config,
-      io,
-      opts.global.color,
+  const refuseArchive = (keys: readonly KeyRef[]) => {
+    const successor = opts.successor ?? spec.successor;
+    return new UserError(
+      `Cannot archive ${opts.planId}: ${keys.length} API key${keys.length > 1 ? "s are" : " is"} still on it: ${keys.map(keyLabel).join(", ")}. Nothing was written.`,
+      {
+        hint: `Move them first: upg migrate ${opts.planId} --to ${successor ?? "SUCCESSOR"} (then archive).`,
+      },
     );
-    const stagedEdit = staged!;
+  };
+  // Keys declared in the file are known without AWS; the edit is checked before anything is read.
+  if (opts.action === "archive" && (spec.keys ?? []).length > 0) {
+    throw refuseArchive((spec.keys ?? []).map((k) => ({ id: k })));
+  }
+  const [staged] = stagePlanEdits(
+    [{ file, planId: opts.planId, edit }],
+    opts.plans,
+    project.config,
+    io,
+    opts.global.color,
+  );
+  const stagedEdit = staged!;
+  let deps: Awaited<ReturnType<typeof openDeps>>;
+  try {
+    deps = await openDeps(opts.global, project.config, project.region);
+  } catch (err) {
+    stagedEdit.discard();
+    throw err;
+  }
+  try {
+    let snap: Awaited<ReturnType<typeof snapshot>>;
+    try {
+      snap = await snapshot(project, scopeTargets(project, [], opts.plans), deps, io);
+      if (opts.action === "archive") {
+        const rec = snap.recovery.records.find((r) => r.plan_id === opts.planId);
+        const liveId = rec?.api_gateway_id ?? snap.live.plans.find((p) => p.ownerPlanId === opts.planId)?.id;
+        const keys = keysOnPlan(snap.live, liveId, spec.keys);
+        if (keys.length > 0) throw refuseArchive(keys);
+      }
+    } catch (err) {
+      stagedEdit.discard();
+      throw err;
+    }
     stagedEdit.commit();
     const specs = stagedEdit.specs;
     const plan = planFrom(

@@ -117,7 +117,7 @@ describe("upg lifecycle", () => {
     expect(planFile(p, "free.yaml")).toContain("# Acme's dashboard");
   });
 
-  it("a malformed plan file is a located error and nothing is written; an unknown plan is refused", async () => {
+  it("a malformed plan file or an unknown successor is a located error and nothing is written; an unknown plan is refused", async () => {
     const p = await e2e.project();
     const bad = FREE.replace("burst_limit: 10", "burst_limit: 10\nburst_limit: 11");
     p.writePlan("free.yaml", bad);
@@ -127,6 +127,10 @@ describe("upg lifecycle", () => {
     expect(r.stderr).toMatch(/free\.yaml:\d+:\d+/);
     expect(planFile(p, "free.yaml")).toBe(bad);
     p.writePlan("free.yaml", FREE);
+    const succ = await p.upg(["lifecycle", "deprecate", "free", "--successor", "nope"]);
+    expect(succ.code).toBe(1);
+    expect(succ.stderr).toMatch(/plans\/free\.yaml:\d+:\d+: error: successor `nope` is not a plan_id/);
+    expect(planFile(p, "free.yaml")).toBe(FREE);
     const u = await p.upg(["lifecycle", "deprecate", "nope"]);
     expect(u.code).toBe(1);
     expect(u.stderr).toContain("Unknown plan nope");
