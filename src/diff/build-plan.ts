@@ -481,7 +481,7 @@ function matchUnmanagedByName(
     message:
       same.length === 1
         ? `the name ${JSON.stringify(d.settings.name)} is already used by live plan ${ids}, which upg does not manage; applying would create a second plan with that name. Adopt it (\`upg plan --adopt\`, \`upg apply --adopt\`: tag it and write its record, no setting changes), or write its plan file with \`upg import --id ${ids}\`, or rename this plan.`
-        : `the name ${JSON.stringify(d.settings.name)} is used by ${same.length} live plans upg does not manage (${ids}); upg cannot tell which to adopt. Import the one you mean (\`upg import --id ID\`) and remove or rename the others, or rename this plan.`,
+        : `the name ${JSON.stringify(d.settings.name)} is used by ${same.length} live plans upg does not manage (${ids}); upg cannot tell which to adopt. Rename or remove all but one in API Gateway, then adopt it (\`--adopt\`) or import it (\`upg import --id ID\`); or rename this plan.`,
   });
   return undefined;
 }

@@ -80,7 +80,7 @@ function changeBlock(c: Change, style: Style): string[] {
         ...(c.keys && c.keys.length > 0
           ? [
               style.dim(
-                `      ${plural(c.keys.length, "API key", "API keys")} attached, recorded as they are`,
+                `      ${plural(c.keys.length, "API key", "API keys")} attached, recorded as ${c.keys.length === 1 ? "it is" : "they are"}`,
               ),
             ]
           : []),
@@ -204,7 +204,11 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (plan.changes.length > 0) {
     out.push("| action | plan | detail |", "|---|---|---|");
     for (const ch of plan.changes) {
-      const detail = ch.resource === "key" ? `key ${keyLabel(ch)}` : (ch.reason ?? "");
+      const lost = ch.lostKeys ?? [];
+      const detail =
+        ch.resource === "key"
+          ? `key ${keyLabel(ch)}`
+          : `${ch.reason ?? ""}${lost.length > 0 ? `; ${plural(lost.length, "API key loses", "API keys lose")} access: ${lost.map((k) => k.name ?? k.id).join(", ")}` : ""}`;
       out.push(`| ${ch.action} | \`${ch.planId}\` | ${detail.replace(/\|/g, "\\|")} |`);
     }
     out.push("");

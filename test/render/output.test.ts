@@ -76,4 +76,37 @@ describe("plan rendering", () => {
     expect(md).toContain("**Drift:** 4 findings (3 high or critical).");
     expect(md).toMatch(/<details><summary>Full plan<\/summary>\n\n```diff\n/);
   });
+
+  it("an adopt shows `~ adopt` and its keys; a delete names the keys that lose access, and the summary counts them", () => {
+    const hand = desired("hand", settings({ name: "Hand" }));
+    const gone = recordOf(desired("old", settings({ name: "Old" })), "o1");
+    const p = buildPlan({
+      desired: [hand],
+      records: [gone],
+      live: liveState({
+        plans: [
+          livePlan("h1", settings({ name: "Hand" }), ["k1"]),
+          livePlan("o1", settings({ name: "Old" }), ["k1", "k2"], "old"),
+        ],
+        apiKeys: [
+          { id: "k1", name: "partner", enabled: true },
+          { id: "k2", enabled: true },
+        ],
+      }),
+      ownershipTagKey: OWNER_TAG,
+      now: NOW,
+      adopt: true,
+      allowKeyLoss: true,
+    });
+    expect(p.problems).toEqual([]);
+    const text = renderPlanHuman(p);
+    expect(text).toContain('~ adopt usage plan "Hand"');
+    expect(text).toContain(`+ tags[${OWNER_TAG}] = "hand"`);
+    expect(text).toContain("1 API key attached, recorded as it is");
+    expect(text).toContain("2 API keys lose access: partner (k1), k2");
+    expect(summaryLine(p)).toBe(
+      "Plan: 1 to adopt, 0 to create, 0 to update, 0 to recreate, 1 to delete; 0 keys to attach, 0 keys to detach; 0 records to sync. 2 API keys lose access with the deleted plans.",
+    );
+    expect(renderPlanMarkdown(p)).toContain("2 API keys lose access: partner, k2 |");
+  });
 });
