@@ -3,7 +3,7 @@
 // --reveal. Writes take the apply lock and append one audit row each.
 
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { UserError } from "../errors.js";
@@ -13,6 +13,8 @@ import type { ApiKeyInfo, CreatedApiKey } from "../live/types.js";
 import type { MasterRecord } from "../model/record.js";
 import type { LivePlan, LiveState } from "../model/state.js";
 import { type KeyRow, renderCsvProblems, renderKeysCsv, renderKeysTable } from "../render/keys.js";
+import { editPlanText, type PlanEdit } from "../spec/edit.js";
+import { DEFAULT_PLANS_DIR, loadSpecs } from "../spec/load.js";
 import type { AuditEntry, RotationRecord } from "../store/types.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
@@ -204,12 +206,58 @@ function deliver(d: Delivery, key: CreatedApiKey, io: Io): void {
   }
 }
 
-/** The plan_ids among `plans` whose master record declares its keys: the plan file must name the key. */
-function declaringPlans(estate: Estate, plans: readonly KeyPlan[]): string[] {
-  return plans.flatMap((p) => {
-    const r = estate.records.find((x) => x.plan_id === p.plan_id);
-    return r?.keys_declared ? [r.plan_id] : [];
-  });
+/** New texts of the plan files to write after the AWS change, for the plans among planIds that declare keys. */
+export interface KeyFileEdits {
+  files: Array<{ file: string; text: string }>;
+  /** Plans whose record says they declare keys but whose plan file was not found (told, not edited). */
+  unedited: string[];
+}
+
+/**
+ * Prepared before anything is changed in AWS: a plan file that declares keys but cannot be edited (malformed)
+ * stops the command with its location, so nothing is half-done.
+ */
+export function prepareKeyEdits(
+  s: KeysSession,
+  estate: Estate,
+  planIds: readonly (string | undefined)[],
+  edit: PlanEdit,
+): KeyFileEdits {
+  const wanted = [...new Set(planIds.filter((x): x is string => x !== undefined))];
+  if (wanted.length === 0) return { files: [], unedited: [] };
+  const specs = existsSync(DEFAULT_PLANS_DIR)
+    ? loadSpecs([DEFAULT_PLANS_DIR], s.config, { cwd: process.cwd() }).plans
+    : [];
+  const texts = new Map<string, string>();
+  const unedited: string[] = [];
+  for (const planId of wanted) {
+    const spec = specs.find((x) => x.planId === planId);
+    if (!spec) {
+      if (estate.records.find((r) => r.plan_id === planId)?.keys_declared) unedited.push(planId);
+      continue;
+    }
+    if (spec.keys === undefined) continue;
+    const file = spec.source.file;
+    const text = texts.get(file) ?? readFileSync(file, "utf8");
+    const out = editPlanText(text, planId, edit);
+    if (!out.ok) {
+      throw new UserError(`${file}:${out.error.line}:${out.error.col}: ${out.error.message}`, {
+        hint: `Plan ${planId} declares its keys and its file must name the key; fix the file and run again. Nothing was changed.`,
+      });
+    }
+    texts.set(file, out.text);
+  }
+  return { files: [...texts].map(([file, text]) => ({ file, text })), unedited };
+}
+
+export function writeKeyEdits(edits: KeyFileEdits, what: string, io: Io, verb: "add" | "remove"): void {
+  for (const f of edits.files) {
+    writeFileSync(f.file, f.text);
+    io.stderr.write(
+      `Edited ${f.file}: ${verb === "add" ? `added ${what} to` : `removed ${what} from`} keys:.\n`,
+    );
+  }
+  io.stderr.write(declaredNote(edits.unedited, what, verb));
 }
 
 function declaredNote(planIds: readonly string[], keyName: string, verb: "add" | "remove"): string {
@@ -242,6 +290,7 @@ export async function runKeysCreate(
     const estate = await readEstate(s);
     const { plan } = resolvePlan(estate.live.plans, estate.records, opts.plan);
     requireActive(estate, opts.plan);
+    const edits = prepareKeyEdits(s, estate, [opts.plan], { addKeys: [name] });
     if (estate.keys.length >= MAX_API_KEYS) {
       throw new UserError(
         `The account has ${estate.keys.length} API keys; AWS allows ${MAX_API_KEYS} per region.`,
@@ -276,9 +325,7 @@ export async function runKeysCreate(
       io.stdout.write(`Created API key ${created.id} ("${name}") in ${opts.plan}.\n`);
       deliver(opts, created, io);
     }
-    io.stderr.write(
-      declaredNote(declaringPlans(estate, [{ api_gateway_id: plan.id, plan_id: opts.plan }]), name, "add"),
-    );
+    writeKeyEdits(edits, `"${name}"`, io, "add");
     return 0;
   } finally {
     s.deps.close();
@@ -346,6 +393,12 @@ export async function runKeysDelete(
       io.stderr.write("Nothing was deleted.\n");
       return 1;
     }
+    const edits = prepareKeyEdits(
+      s,
+      estate,
+      plans.map((p) => p.plan_id),
+      { removeKeys: [key.id, ...(key.name ? [key.name] : [])] },
+    );
     await underLock(s, io, "upg keys delete", async ({ audit }) => {
       await s.deps.live.deleteApiKey(key.id);
       await audit({
@@ -356,7 +409,7 @@ export async function runKeysDelete(
       });
     });
     io.stdout.write(`Deleted ${what}; ${leaves}.\n`);
-    io.stderr.write(declaredNote(declaringPlans(estate, plans), key.name ?? key.id, "remove"));
+    writeKeyEdits(edits, `"${key.name ?? key.id}"`, io, "remove");
     return 0;
   } finally {
     s.deps.close();
@@ -405,6 +458,9 @@ export async function runKeysImport(
     }
     const target = opts.plan ? resolvePlan(estate.live.plans, estate.records, opts.plan) : undefined;
     if (opts.plan) requireActive(estate, opts.plan);
+    const importEdits = prepareKeyEdits(s, estate, [opts.plan], {
+      addKeys: checked.rows.map((r) => r.name).filter((n) => n !== ""),
+    });
     const body = buildKeysCsv(checked.rows, target ? [target.plan.id] : []);
     const result = await underLock(s, io, "upg keys import", async ({ audit }) => {
       const out = await s.deps.live.importApiKeys(body);
@@ -443,14 +499,7 @@ export async function runKeysImport(
         io.stdout.write(`  ✓ line ${r.line}: ${r.id ?? "?"} ${r.name ? `"${r.name}"` : ""}\n`);
       io.stdout.write(`Imported ${rows.length} API keys${opts.plan ? ` into ${opts.plan}` : ""}.\n`);
     }
-    if (target)
-      io.stderr.write(
-        declaredNote(
-          declaringPlans(estate, [{ api_gateway_id: target.plan.id, plan_id: opts.plan! }]),
-          "the imported key names",
-          "add",
-        ),
-      );
+    writeKeyEdits(importEdits, "the imported keys", io, "add");
     return 0;
   } finally {
     s.deps.close();
@@ -486,6 +535,12 @@ export async function runKeysRotate(
     }
     const now = s.deps.clock();
     const name = opts.name ?? successorName(key, now);
+    const edits = prepareKeyEdits(
+      s,
+      estate,
+      plans.map((p) => p.plan_id),
+      { addKeys: [name] },
+    );
     const rotation = await underLock(s, io, "upg keys rotate", async ({ actor, audit }) => {
       const next = await s.deps.live.createApiKey({ name });
       const attached: KeyPlan[] = [];
@@ -536,7 +591,7 @@ export async function runKeysRotate(
       );
       deliver(opts, next, io);
     }
-    io.stderr.write(declaredNote(declaringPlans(estate, plans), name, "add"));
+    writeKeyEdits(edits, `"${name}"`, io, "add");
     return 0;
   } finally {
     s.deps.close();
@@ -577,6 +632,13 @@ export async function runKeysRotateFinish(
           });
           await s.deps.store.deleteRotation(r.old_key_id);
           finished.push(r.old_key_id);
+          const edits = prepareKeyEdits(
+            s,
+            { records: await s.deps.store.listRecords() } as Estate,
+            r.plans.map((p) => p.plan_id),
+            { removeKeys: [r.old_key_id, ...(r.old_key_name ? [r.old_key_name] : [])] },
+          );
+          writeKeyEdits(edits, `"${r.old_key_name ?? r.old_key_id}"`, io, "remove");
         }
       });
     }

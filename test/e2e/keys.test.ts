@@ -129,7 +129,12 @@ describe("upg keys", () => {
     ]);
     expect(declared.code, declared.stderr).toBe(0);
     values.push(readFileSync(join(p.dir, "b.key"), "utf8").trim());
-    expect(declared.stderr).toContain('basic declares its keys: add "basic-extra"');
+    expect(declared.stderr).toContain('Edited plans/basic.yaml: added "basic-extra" to keys:.');
+    expect(readFileSync(join(p.dir, "plans", "basic.yaml"), "utf8")).toMatch(
+      /keys: \[ ?globex-mobile, basic-extra ?\]/,
+    );
+    const clean = await run(p, ["plan"]);
+    expect(clean.stdout, clean.stderr).toContain("0 keys to attach, 0 keys to detach");
 
     const list = JSON.parse(
       (await run(p, ["keys", "list", "-o", "json", "--plan", "free"])).stdout,
@@ -265,6 +270,11 @@ describe("upg keys", () => {
     expect(fin.stdout).toContain(`${oldId} disabled and deleted`);
     expect(await e2e.planKeys(basicId)).toEqual([rec.new_key_id]);
     expect(await store.listRotations()).toEqual([]);
+    const basicYaml = readFileSync(join(p.dir, "plans", "basic.yaml"), "utf8");
+    expect(basicYaml).not.toContain("globex-mobile,");
+    expect(basicYaml).toMatch(/keys: \[ ?globex-mobile-rotated-\d{4}-\d{2}-\d{2} ?\]/);
+    const clean = await run(p, ["plan"]);
+    expect(clean.stdout, clean.stderr).toContain("0 keys to attach, 0 keys to detach");
     expect(await auditActions(p)).toEqual(expect.arrayContaining(["rotate-apikey", "rotate-finish"]));
   });
 

@@ -2,7 +2,7 @@
 // from oasis-tcs/sarif-spec, sarif-2.1/schema).
 
 import { readFileSync } from "node:fs";
-import Ajv from "ajv-draft-04";
+import ajvDraft04 from "ajv-draft-04";
 import { describe, expect, it } from "vitest";
 import type { DriftReport } from "../../src/model/drift.js";
 import { renderDriftSarif } from "../../src/render/drift.js";
@@ -10,6 +10,8 @@ import { renderDriftSarif } from "../../src/render/drift.js";
 const schema = JSON.parse(
   readFileSync(new URL("../fixtures/sarif-schema-2.1.0.json", import.meta.url), "utf8"),
 ) as object;
+// A CommonJS module: its class is the `default` member of what ESM imports.
+const Ajv = ajvDraft04.default;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 const REPORT: DriftReport = {
