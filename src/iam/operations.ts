@@ -6,8 +6,25 @@
 export type Access = "read" | "write" | "init";
 
 export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
-  read: ["plan", "status", "show", "drift", "audit verify", "history"],
-  write: ["apply", "drift --fix", "unlock"],
+  read: [
+    "plan",
+    "status",
+    "show",
+    "drift",
+    "audit verify",
+    "history",
+    "keys list",
+    "usage",
+    "lifecycle status",
+  ],
+  write: [
+    "apply",
+    "drift --fix",
+    "unlock",
+    "migrate",
+    "keys create|import|rotate|enable|disable|delete",
+    "usage extend",
+  ],
   init: ["init"],
 };
 
@@ -34,6 +51,7 @@ export const API_GATEWAY_OPERATIONS: readonly ApiGatewayOperation[] = [
   { operation: "GetRestApis", verb: "GET", path: "/restapis", access: "read" },
   { operation: "GetStages", verb: "GET", path: "/restapis/*/stages", access: "read" },
   { operation: "GetTags", verb: "GET", path: "/tags/*", access: "read" },
+  { operation: "GetUsage", verb: "GET", path: "/usageplans/*/usage", access: "read" },
   { operation: "CreateUsagePlan", verb: "POST", path: "/usageplans", access: "write" },
   // Tags given at creation are authorized as a tag request as well (AWS lists PUT beside POST for creates).
   { operation: "CreateUsagePlan", verb: "PUT", path: "/tags/*", access: "write" },
@@ -43,6 +61,12 @@ export const API_GATEWAY_OPERATIONS: readonly ApiGatewayOperation[] = [
   { operation: "DeleteUsagePlanKey", verb: "DELETE", path: "/usageplans/*/keys/*", access: "write" },
   { operation: "TagResource", verb: "PUT", path: "/tags/*", access: "write" },
   { operation: "UntagResource", verb: "DELETE", path: "/tags/*", access: "write" },
+  { operation: "CreateApiKey", verb: "POST", path: "/apikeys", access: "write" },
+  // ImportApiKeys is POST /apikeys?mode=import: the same IAM resource.
+  { operation: "ImportApiKeys", verb: "POST", path: "/apikeys", access: "write" },
+  { operation: "UpdateApiKey", verb: "PATCH", path: "/apikeys/*", access: "write" },
+  { operation: "DeleteApiKey", verb: "DELETE", path: "/apikeys/*", access: "write" },
+  { operation: "UpdateUsage", verb: "PATCH", path: "/usageplans/*/keys/*/usage", access: "write" },
 ];
 
 /** DynamoDB actions, each on both tables (master records + lock + journal + audit head; audit rows). */

@@ -65,11 +65,17 @@ describe("buildIamPolicy", () => {
     expect(bySid.ApiGatewayCreate?.Resource).toEqual([
       "arn:aws:apigateway:us-east-1::/usageplans",
       "arn:aws:apigateway:us-east-1::/usageplans/*/keys",
+      "arn:aws:apigateway:us-east-1::/apikeys",
     ]);
-    expect(bySid.ApiGatewayUpdate?.Resource).toBe("arn:aws:apigateway:us-east-1::/usageplans/*");
+    // /usageplans/* also covers UpdateUsage's /usageplans/*/keys/*/usage.
+    expect(bySid.ApiGatewayUpdate?.Resource).toEqual([
+      "arn:aws:apigateway:us-east-1::/usageplans/*",
+      "arn:aws:apigateway:us-east-1::/apikeys/*",
+    ]);
     expect(bySid.ApiGatewayDelete?.Resource).toEqual([
       "arn:aws:apigateway:us-east-1::/usageplans/*",
       "arn:aws:apigateway:us-east-1::/tags/*",
+      "arn:aws:apigateway:us-east-1::/apikeys/*",
     ]);
     expect(bySid.ApiGatewayTag?.Resource).toBe("arn:aws:apigateway:us-east-1::/tags/*");
     expect(bySid.TablesWrite?.Action).toEqual([
