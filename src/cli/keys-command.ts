@@ -225,15 +225,26 @@ export function prepareKeyEdits(
 ): KeyFileEdits {
   const wanted = [...new Set(planIds.filter((x): x is string => x !== undefined))];
   if (wanted.length === 0) return { files: [], unedited: [] };
-  const specs = existsSync(DEFAULT_PLANS_DIR)
-    ? loadSpecs([DEFAULT_PLANS_DIR], s.config, { cwd: process.cwd() }).plans
-    : [];
+  const loaded = existsSync(DEFAULT_PLANS_DIR)
+    ? loadSpecs([DEFAULT_PLANS_DIR], s.config, { cwd: process.cwd() })
+    : { plans: [], diagnostics: [] };
+  const specs = loaded.plans;
+  const broken = loaded.diagnostics.find((d) => d.severity === "error");
   const texts = new Map<string, string>();
   const unedited: string[] = [];
   for (const planId of wanted) {
     const spec = specs.find((x) => x.planId === planId);
     if (!spec) {
-      if (estate.records.find((r) => r.plan_id === planId)?.keys_declared) unedited.push(planId);
+      if (!estate.records.find((r) => r.plan_id === planId)?.keys_declared) continue;
+      if (broken) {
+        throw new UserError(
+          `Plan ${planId} declares its keys, but its file cannot be edited: ${broken.file}:${broken.line}:${broken.col}: ${broken.message}`,
+          {
+            hint: "Fix the plan files (`upg validate` lists every problem) and run again. Nothing was changed.",
+          },
+        );
+      }
+      unedited.push(planId);
       continue;
     }
     if (spec.keys === undefined) continue;

@@ -136,6 +136,14 @@ describe("upg keys", () => {
     const clean = await run(p, ["plan"]);
     expect(clean.stdout, clean.stderr).toContain("0 keys to attach, 0 keys to detach");
 
+    // A plan file that declares keys but cannot be edited: refused, located, nothing created.
+    p.writePlan("basic.yaml", `${BASIC}rate_limit: [\n`);
+    const broken = await run(p, ["keys", "create", "basic-more", "--plan", "basic", "--reveal"]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain("Plan basic declares its keys, but its file cannot be edited: ");
+    expect(broken.stderr).toContain("basic.yaml:");
+    expect((await liveKeys()).map((k) => k.name)).not.toContain("basic-more");
+    p.writePlan("basic.yaml", BASIC.replace("keys: [globex-mobile]", "keys: [globex-mobile, basic-extra]"));
     const list = JSON.parse(
       (await run(p, ["keys", "list", "-o", "json", "--plan", "free"])).stdout,
     ) as Array<{ name: string }>;
