@@ -2,10 +2,11 @@
 // records for --unmanaged); writes nothing to AWS. The files are built by src/spec/emit.ts.
 
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { accountFromArn } from "../apply/saved-plan.js";
 import { errorMessage, UserError } from "../errors.js";
 import { emitPlanFiles, type ImportSelection } from "../spec/emit.js";
+import { loadSpecs } from "../spec/load.js";
 import { openDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat } from "./output.js";
@@ -69,10 +70,13 @@ export async function runImportCommand(opts: ImportCommandOptions, io: Io): Prom
     } finally {
       spin.stop();
     }
+    // Plan files already in --out keep their plan_ids: an imported plan never gets one of them.
+    const declared = existsSync(opts.out) ? loadSpecs([opts.out], config).plans : [];
     const result = emitPlanFiles({
       live: read,
       recordIds,
       selection,
+      declared: declared.map((d) => ({ planId: d.planId, name: d.name })),
       ...(opts.singleFile ? { singleFile: opts.singleFile } : {}),
       region,
       account: accountFromArn(caller),
@@ -81,6 +85,20 @@ export async function runImportCommand(opts: ImportCommandOptions, io: Io): Prom
     if (result.errors.length > 0) {
       throw new UserError(result.errors.join("\n"), {
         hint: "Nothing was written. Choose plans with --id, --name, --tag or --unmanaged (see `upg import --help`).",
+      });
+    }
+    // A plan another file in --out declares already is never imported a second time beside it.
+    const elsewhere = result.files.flatMap((f) =>
+      f.plans.flatMap((p) => {
+        const d = declared.find((x) => x.planId === p.planId);
+        return d && resolve(d.source.file) !== resolve(opts.out, f.name)
+          ? [`${p.planId} (${p.name}) is declared in ${d.source.file} already`]
+          : [];
+      }),
+    );
+    if (elsewhere.length > 0) {
+      throw new UserError(`${elsewhere.join("; ")}; nothing was written.`, {
+        hint: "Leave it out of the import (--id, --name), or remove its declaration first.",
       });
     }
     const existing = result.files.map((f) => join(opts.out, f.name)).filter((p) => existsSync(p));

@@ -30,6 +30,11 @@ export interface EmitInput {
   selection: ImportSelection;
   /** One file for all plans (this name), instead of one file per plan. */
   singleFile?: string;
+  /**
+   * Plans the plan files in the output directory declare already: a live plan with one's name keeps its
+   * plan_id (imported again), and no other plan gets one of their plan_ids.
+   */
+  declared?: ReadonlyArray<{ planId: string; name: string }>;
   /** Where and when, for the header comment. */
   region: string;
   account: string | null;
@@ -179,14 +184,18 @@ export function emitPlanFiles(input: EmitInput): EmitResult {
   if (errors.length > 0) return { files: [], warnings, errors: [...new Set(errors)] };
 
   // Tagged plans keep their plan_id; the rest get a slug of their name that no other plan uses.
-  const taken = new Set(input.live.plans.flatMap((p) => (p.ownerPlanId ? [p.ownerPlanId] : [])));
+  const taken = new Set([
+    ...input.live.plans.flatMap((p) => (p.ownerPlanId ? [p.ownerPlanId] : [])),
+    ...(input.declared ?? []).map((d) => d.planId),
+  ]);
   const docs = chosen
     .sort((a, b) => a.settings.name.localeCompare(b.settings.name) || a.id.localeCompare(b.id))
     .map((p) => {
+      const again = input.declared?.find((d) => d.name === p.settings.name)?.planId;
       const planId =
         p.ownerPlanId && PLAN_ID_RE.test(p.ownerPlanId)
           ? p.ownerPlanId
-          : uniqueId(slugify(p.settings.name), taken);
+          : (again ?? uniqueId(slugify(p.settings.name), taken));
       const { doc, leftOut } = planDoc(p, planId, input.live, warnings);
       const notes = [
         `# usage plan ${p.id}${p.ownerPlanId ? ` (already tagged for upg as ${p.ownerPlanId})` : ""}`,

@@ -108,6 +108,13 @@ describe("upg import and adopting", () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain("Refusing to overwrite");
     expect((await p.upg(["import", "--out", "plans", "--force", "--id", ids[0]!])).code).toBe(0);
+    // Nor imported a second time into another file beside the one that declares it.
+    const beside = await p.upg(["import", "--out", "plans", "--single-file", "all.yaml"]);
+    expect(beside.code).toBe(1);
+    expect(beside.stderr).toContain(
+      "partner-gold (Partner Gold) is declared in plans/partner-gold.yaml already",
+    );
+    expect(existsSync(join(p.dir, "plans", "all.yaml"))).toBe(false);
   });
 
   it("a plan file named like an unmanaged plan is a problem on apply too: never a second plan", async () => {

@@ -50,6 +50,20 @@ describe("emitPlanFiles", () => {
       "gold-plan.yaml",
     ]);
     expect(r.files.find((f) => f.name === "gold-plan.yaml")!.plans[0]!.apiGatewayId).toBe("p3");
+    const beside = emitPlanFiles({
+      ...base,
+      live: live([plan("p1", "Gold Plan")]),
+      selection: {},
+      declared: [{ planId: "gold-plan", name: "Other" }],
+    });
+    expect(beside.files.map((f) => f.name)).toEqual(["gold-plan-2.yaml"]);
+    const again = emitPlanFiles({
+      ...base,
+      live: live([plan("p1", "Gold Plan")]),
+      selection: {},
+      declared: [{ planId: "gold", name: "Gold Plan" }],
+    });
+    expect(again.files.map((f) => f.name)).toEqual(["gold.yaml"]);
   });
 
   it("stages by unique API name, else by id; keys by unique name, else id; throttles, quota, tags", () => {
