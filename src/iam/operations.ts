@@ -16,6 +16,7 @@ export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
     "keys list",
     "usage",
     "lifecycle status",
+    "import",
   ],
   write: [
     "apply",

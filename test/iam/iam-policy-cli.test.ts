@@ -89,7 +89,7 @@ describe("upg iam-policy", () => {
     ]);
     expect(bySid.DriftAlerts?.Resource).toBe("arn:aws:sns:eu-west-1:210987654321:upg-alerts");
     expect(r.stderr).toContain(
-      "IAM policy (read-only) for: plan, status, show, drift, audit verify, history, keys list, usage, lifecycle status.",
+      "IAM policy (read-only) for: plan, status, show, drift, audit verify, history, keys list, usage, lifecycle status, import.",
     );
     expect(r.stderr).toContain("Regions eu-west-1, eu-central-1; account 210987654321 (from --account)");
   });
