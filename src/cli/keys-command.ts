@@ -171,8 +171,13 @@ export interface Delivery {
 }
 
 /** Checked before anything is created: exactly one way to deliver, and a value file that can be created. */
-export function checkDelivery(d: Delivery, command: string): void {
+export function checkDelivery(d: Delivery & { output?: string }, command: string): void {
   if (d.valueFile && d.reveal) throw new UserError("Give either --value-file or --reveal, not both.");
+  if (d.reveal && d.output === "json") {
+    throw new UserError("-o json never contains a key value: use --value-file FILE with -o json.", {
+      hint: "Nothing was created.",
+    });
+  }
   if (!d.valueFile && !d.reveal) {
     throw new UserError(
       `${command} needs --value-file FILE or --reveal: the key's value is shown only once.`,
@@ -331,7 +336,6 @@ export async function runKeysCreate(
     if (opts.output === "json") {
       io.stdout.write(`${JSON.stringify({ ...shown, plans: [opts.plan] }, null, 2)}\n`);
       if (opts.valueFile) deliver(opts, created, { ...io, stdout: io.stderr });
-      else io.stderr.write("-o json never prints a key value; use --value-file.\n");
     } else {
       io.stdout.write(`Created API key ${created.id} ("${name}") in ${opts.plan}.\n`);
       deliver(opts, created, io);

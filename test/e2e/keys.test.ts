@@ -111,12 +111,16 @@ describe("upg keys", () => {
     outputs.pop();
     outputs.pop(); // the one output that shows a value on purpose
 
+    const json = await run(p, ["keys", "create", "partner-j", "--plan", "free", "--reveal", "-o", "json"]);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toContain("-o json never contains a key value");
     const none = await run(p, ["keys", "create", "partner-y", "--plan", "free"]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("--value-file FILE or --reveal");
     const unknown = await run(p, ["keys", "create", "partner-z", "--plan", "nope", "--reveal"]);
     expect(unknown.code).toBe(1);
     expect((await liveKeys()).map((k) => k.name)).not.toContain("partner-z");
+    expect((await liveKeys()).map((k) => k.name)).not.toContain("partner-j");
 
     const declared = await run(p, [
       "keys",
