@@ -43,22 +43,36 @@ function what(m: Migration, k: KeyMove): string {
     : `attach to ${m.to}, then detach from ${m.from}`;
 }
 
-function renderTable(m: Migration): string {
-  const rows = m.moves.map((k) => [k.name ?? "-", k.id, what(m, k)]);
-  const head = ["key", "id", "what happens"];
+/** Requests each key made on FROM so far in its quota period (or this month), or undefined when unknown. */
+export interface PeriodUsage {
+  from: string;
+  to: string;
+  used: Map<string, number> | undefined;
+}
+
+function usedOf(u: PeriodUsage | undefined, keyId: string): string {
+  if (!u?.used) return "?";
+  return String(u.used.get(keyId) ?? 0);
+}
+
+function renderTable(m: Migration, usage?: PeriodUsage): string {
+  const rows = m.moves.map((k) => [k.name ?? "-", k.id, usedOf(usage, k.id), what(m, k)]);
+  const head = ["key", "id", usage ? `used ${usage.from}..${usage.to}` : "used", "what happens"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `  ${r.map((c, i) => c.padEnd(w[i]!)).join("  ")}`.trimEnd();
   return [line(head), ...rows.map(line)].join("\n") + "\n";
 }
 
-function migrationJson(m: Migration) {
+function migrationJson(m: Migration, usage?: PeriodUsage) {
   return {
     from: m.from,
+    ...(usage ? { usage_period: { from: usage.from, to: usage.to } } : {}),
     to: m.to,
     shared_stages: m.sharedStages,
     keys: m.moves.map((k) => ({
       id: k.id,
       name: k.name ?? null,
+      used_this_period: usage?.used ? (usage.used.get(k.id) ?? 0) : null,
       order: k.order,
       detach_only: k.detachOnly,
       attach_only: k.attachOnly === true,
@@ -211,10 +225,12 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
     out.write(
       `${opts.confirm ? "Moving" : "Would move"} ${m.moves.length} API key${m.moves.length > 1 ? "s" : ""} from ${m.from} to ${m.to}${m.remaining > 0 ? ` (${m.remaining} more stay on ${m.from} for a later run)` : ""}:\n`,
     );
-    out.write(renderTable(m));
+    const fromPlan = snap.resolved.desired.find((d) => d.planId === m.from);
+    const usage = await periodUsage(deps, m.fromId, fromPlan?.settings.quota?.period, deps.clock());
+    out.write(renderTable(m, usage));
     if (!opts.confirm) {
       if (human) io.stdout.write("\nDry run: nothing was changed. Run again with --confirm to move them.\n");
-      else io.stdout.write(`${JSON.stringify({ ...migrationJson(m), dry_run: true }, null, 2)}\n`);
+      else io.stdout.write(`${JSON.stringify({ ...migrationJson(m, usage), dry_run: true }, null, 2)}\n`);
       return 0;
     }
 
@@ -364,5 +380,38 @@ export async function runMigrateCommand(opts: MigrateCommandOptions, io: Io): Pr
     return results.some((r) => r.outcome !== "ok") || moved.length < migration.moves.length ? 1 : 0;
   } finally {
     deps.close();
+  }
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * What each key used on FROM in the current quota period (DAY: today, WEEK: the last 7 days, MONTH or no quota:
+ * since the 1st), from GetUsage. Best effort: a failed read shows "?" and never stops a migration.
+ */
+async function periodUsage(
+  deps: RunDeps,
+  usagePlanId: string,
+  period: "DAY" | "WEEK" | "MONTH" | undefined,
+  now: Date,
+): Promise<PeriodUsage> {
+  const start = new Date(now);
+  if (period === "DAY") {
+    // today only
+  } else if (period === "WEEK") start.setUTCDate(start.getUTCDate() - 6);
+  else start.setUTCDate(1);
+  const range = { from: day(start), to: day(now) };
+  try {
+    const page = await deps.live.getUsage(usagePlanId, range.from, range.to);
+    const used = new Map<string, number>();
+    for (const [keyId, days] of Object.entries(page.values)) {
+      used.set(
+        keyId,
+        days.reduce((sum, d) => sum + (Number(d[0]) || 0), 0),
+      );
+    }
+    return { ...range, used };
+  } catch {
+    return { ...range, used: undefined };
   }
 }

@@ -144,11 +144,20 @@ describe("upg migrate", () => {
     expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
     const freeText = planFile(p, "free.yaml");
 
+    // Usage this period is shown per key (free has no quota: since the 1st of the month).
+    const freeId = (await e2e.planByName("Free")).id!;
+    const today = new Date().toISOString().slice(0, 10);
+    const acmeId = p.seed.apiKeys.find((k) => k.name === "acme-dashboard")!.id;
+    await e2e.sb.admin.recordUsage({ usagePlanId: freeId, keyId: acmeId, date: today, count: 37 });
+
     const before = await e2e.sb.admin.counters();
     const dry = await p.upg(["migrate", "free"]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain("Would move 2 API keys from free to basic");
-    expect(dry.stdout).toMatch(/acme-dashboard .* detach from free, then attach to basic/);
+    expect(dry.stdout).toMatch(/ used \d{4}-\d\d-01\.\.\d{4}-\d\d-\d\d /);
+    expect(dry.stdout).toMatch(
+      new RegExp(`acme-dashboard +${acmeId} +37 +detach from free, then attach to basic`),
+    );
     expect(dry.stdout).toContain("Dry run: nothing was changed");
     const after = await e2e.sb.admin.counters();
     expect(Object.keys(after).filter((op) => WRITES.test(op) && after[op] !== before[op])).toEqual([]);
