@@ -339,6 +339,7 @@ export async function applyPlan(
 
     // 1–2. fence, then the intent.
     let rec = st.records.get(c.planId);
+    const restore = restoreKeys(plan, c);
     try {
       await deps.fence?.();
       const pending = pendingFor(c, {
@@ -346,7 +347,7 @@ export async function applyPlan(
         actor: deps.actor,
         now: now(),
         ...(c.resource === "key" && st.ids.get(c.planId) ? { apiGatewayId: st.ids.get(c.planId)! } : {}),
-        ...(restoreKeys(plan, c) ? { restoreKeys: restoreKeys(plan, c)! } : {}),
+        ...(restore ? { restoreKeys: restore } : {}),
         fresh: rec === undefined,
       });
       const base = rec ?? stubRecord(c, now(), deps.actor);

@@ -107,3 +107,10 @@ export async function notifyRunEvents(
   const results = await deliver(alerts, config, deps, io, toStderr);
   return outcomeOf(results, n.describeDeliveryFailures, alerts.length);
 }
+
+/** Prints failed deliveries after the report; true when there were any (the run then exits 1). */
+export function reportAlertFailures(io: Io, failures: string): boolean {
+  if (!failures) return false;
+  io.stderr.write(`Alert delivery failed:\n${failures}\n`);
+  return true;
+}

@@ -4,7 +4,7 @@
 import { checkSavedPlan, makeProvenance, readSavedPlanFile } from "../apply/saved-plan.js";
 import { UserError } from "../errors.js";
 import { renderApplySummary } from "../render/plan.js";
-import { notifyRunEvents } from "./alerts.js";
+import { notifyRunEvents, reportAlertFailures } from "./alerts.js";
 import { openDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
@@ -111,10 +111,7 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
       io,
       !human,
     );
-    if (alerts.failures) {
-      io.stderr.write(`Alert delivery failed:\n${alerts.failures}\n`);
-      return Math.max(exitCodeOf(result, interrupts), 1);
-    }
+    if (reportAlertFailures(io, alerts.failures)) return Math.max(exitCodeOf(result, interrupts), 1);
     return exitCodeOf(result, interrupts);
   } finally {
     deps.close();

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { makePlan } from "../apply/make-plan.js";
 import { type NotFixed, planFix } from "../diff/auto-fix.js";
-import { buildDriftReport, driftExitCode, pendingPlanIds } from "../diff/drift-report.js";
+import { atOrAbove, buildDriftReport, driftExitCode, pendingPlanIds } from "../diff/drift-report.js";
 import { UserError } from "../errors.js";
 import type { DriftReport } from "../model/drift.js";
 import { SEVERITY_ORDER, type Severity } from "../model/plan.js";
@@ -18,7 +18,7 @@ import {
 } from "../render/drift.js";
 import { renderApplySummary } from "../render/plan.js";
 import { plural } from "../render/style.js";
-import { type AlertOutcome, notifyDrift, notifyRunEvents } from "./alerts.js";
+import { type AlertOutcome, notifyDrift, notifyRunEvents, reportAlertFailures } from "./alerts.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import { annotating, appendStepSummary, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
@@ -27,7 +27,7 @@ import { type Io, styleFor } from "./output.js";
 import { loadProject, type Project, scopeTargets } from "./project.js";
 import { checkTargets } from "./reconcile.js";
 import { exitCodeOf, headLine, runChanges } from "./run-changes.js";
-import { startSpinner } from "./spinner.js";
+import { reading } from "./spinner.js";
 
 export interface DriftCommandOptions {
   global: GlobalOptions;
@@ -71,9 +71,7 @@ function github(report: DriftReport, io: Io, annotationsOn: NodeJS.WritableStrea
 
 /** A failed delivery is printed after the report and makes the run exit 1: someone must look. */
 function withAlerts(code: number, alerts: AlertOutcome, io: Io): number {
-  if (!alerts.failures) return code;
-  io.stderr.write(`Alert delivery failed:\n${alerts.failures}\n`);
-  return 1;
+  return reportAlertFailures(io, alerts.failures) ? 1 : code;
 }
 
 export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promise<number> {
@@ -89,13 +87,9 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   const targets = scopeTargets(project, opts.targets, opts.plans);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
-    const spin = await startSpinner(io, `Reading API Gateway (${project.region}) and the master records…`);
-    let snap: Awaited<ReturnType<typeof makePlan>>;
-    try {
-      snap = await makePlan({ specs: project.specs, config: project.config, targets, partial: true }, deps);
-    } finally {
-      spin.stop();
-    }
+    const snap = await reading(io, project.region, () =>
+      makePlan({ specs: project.specs, config: project.config, targets, partial: true }, deps),
+    );
     const cwd = process.cwd();
     const report = relativePaths(
       buildDriftReport({
@@ -210,16 +204,12 @@ async function fixDrift(
       await notifyRunEvents(outcome.plan, result, outcome.records, project.config, deps, io, !human)
     ).failures;
   }
-  if (alertFailures) {
-    io.stderr.write(`Alert delivery failed:\n${alertFailures}\n`);
-    return 1;
-  }
+  if (reportAlertFailures(io, alertFailures)) return 1;
   if (outcome.kind === "cancelled") return interrupts.exitCode() ?? 1;
   if (result && (result.stopped || result.results.some((r) => r.outcome !== "ok")))
     return exitCodeOf(result, interrupts);
   // What is left is what the policy did not cover.
-  const rank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
-  if (notFixed.some((n) => rank(n.violation.severity) >= rank(failOn))) return 2;
+  if (notFixed.some((n) => atOrAbove(n.violation.severity, failOn))) return 2;
   if (report.not_checked.length > 0) return 1;
   return 0;
 }

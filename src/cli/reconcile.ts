@@ -14,7 +14,7 @@ import { annotating, appendStepSummary, problemAnnotations, relativePaths } from
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadProject, type Project, scopeTargets } from "./project.js";
-import { startSpinner } from "./spinner.js";
+import { reading } from "./spinner.js";
 
 export interface PlanCommandOptions {
   global: GlobalOptions;
@@ -36,9 +36,8 @@ export async function snapshot(
   io: Io,
   options: { adopt?: boolean; allowKeyLoss?: boolean } = {},
 ): Promise<Snapshot> {
-  const spin = await startSpinner(io, `Reading API Gateway (${project.region}) and the master records…`);
-  try {
-    return await makePlan(
+  return reading(io, project.region, () =>
+    makePlan(
       {
         specs: project.specs,
         config: project.config,
@@ -47,10 +46,8 @@ export async function snapshot(
         ...(options.allowKeyLoss ? { allowKeyLoss: true } : {}),
       },
       deps,
-    );
-  } finally {
-    spin.stop();
-  }
+    ),
+  );
 }
 
 export function checkTargets(project: Project, targets: readonly string[]): void {

@@ -17,7 +17,7 @@ import type { RunDeps } from "./deps.js";
 import { Interrupted, type Interrupts, interruptible, trapInterrupts } from "./interrupts.js";
 import type { Io } from "./output.js";
 import type { Project } from "./project.js";
-import { type Spinner, startSpinner } from "./spinner.js";
+import { reading, type Spinner, startSpinner } from "./spinner.js";
 
 export interface RunChangesOptions {
   project: Project;
@@ -205,22 +205,6 @@ export function progressPrinter(
       spin.print(progress, renderChangeResult(e.result, c, style));
     } else spin.print(io.stderr, `Stopping before the next change: ${e.reason}\n`);
   };
-}
-
-export async function reading<T>(
-  io: Io,
-  region: string,
-  work: () => Promise<T>,
-  signal?: AbortSignal,
-): Promise<T> {
-  const spin = await startSpinner(io, `Reading API Gateway (${region}) and the master records…`);
-  // Interrupted while reading: the spinner goes at once (the reads themselves end at their next pacing turn).
-  signal?.addEventListener("abort", () => spin.stop(), { once: true });
-  try {
-    return await work();
-  } finally {
-    spin.stop();
-  }
 }
 
 export function exitCodeOf(result: ApplyResult, interrupts: Interrupts): number {

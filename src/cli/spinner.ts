@@ -50,3 +50,22 @@ export async function startSpinner(io: Io, text: string): Promise<Spinner> {
     },
   };
 }
+
+/**
+ * The read every command starts with (API Gateway and the master records), under a spinner. With a signal, an
+ * interrupt removes the spinner at once (the reads themselves end at their next pacing turn).
+ */
+export async function reading<T>(
+  io: Io,
+  region: string,
+  work: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const spin = await startSpinner(io, `Reading API Gateway (${region}) and the master records…`);
+  signal?.addEventListener("abort", () => spin.stop(), { once: true });
+  try {
+    return await work();
+  } finally {
+    spin.stop();
+  }
+}

@@ -196,6 +196,11 @@ function pendingEdits(input: DriftInput): PendingEdit[] {
 
 const rank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 
+/** True when `severity` is `threshold` or more severe (the --fail-on test). */
+export function atOrAbove(severity: Severity, threshold: Severity): boolean {
+  return rank(severity) >= rank(threshold);
+}
+
 export function buildDriftReport(input: DriftInput): DriftReport {
   const identity = (v: Violation) => `${v.plan_id ?? ""}|${v.violation_type}|${v.subject ?? ""}`;
   const base = [...input.plan.violations];
@@ -254,7 +259,7 @@ export function buildDriftReport(input: DriftInput): DriftReport {
 
 /** The exit code: 2 drift at or above `failOn` (or pending edits with `failOnPending`), 1 a partial read, 0 clean. */
 export function driftExitCode(report: DriftReport, failOn: Severity, failOnPending: boolean): number {
-  if (report.violations.some((v) => rank(v.severity) >= rank(failOn))) return 2;
+  if (report.violations.some((v) => atOrAbove(v.severity, failOn))) return 2;
   if (report.not_checked.length > 0) return 1;
   if (failOnPending && report.pending.length > 0) return 2;
   return 0;
