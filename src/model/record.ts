@@ -36,6 +36,8 @@ export interface MasterRecord {
   deletion_protection?: boolean;
   stages: StageRecord[];
   tags?: Record<string, string>;
+  /** The project that owns the plan (the config's `project`); absent for plans outside any project. */
+  project?: string;
   /** Keys last observed on (or declared for) the plan: API key ids, sorted. */
   keys: string[];
   /** True when the plan file declares its keys (the exact set); false when keys are observed. */

@@ -108,6 +108,15 @@ export interface UpgConfig {
   lock: { ttl_seconds: number };
   /** Per-attempt timeouts of every AWS call (connect, and the whole request). */
   timeouts: { connect_ms: number; request_ms: number };
+  /**
+   * The project this repository manages (`project:` in upg.config.yaml). Plans upg creates or adopts carry
+   * it as the `upg:project` tag and records carry it; a run sees only its project's plans and records.
+   * Absent: no project (plans and records without one).
+   */
+  project?: string;
   /** Where the config came from, when it came from a file. */
   source?: string;
 }
+
+/** Tag key naming the project that owns a plan (its value is the config's `project`). */
+export const PROJECT_TAG_KEY = "upg:project";
