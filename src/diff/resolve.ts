@@ -28,9 +28,36 @@ export function referencedApis(specs: readonly PlanSpec[]): { apiIds: string[]; 
   return { apiIds: [...ids].sort(), apiNames: [...names].sort() };
 }
 
+/** Lookups built once per resolution: ids and names of keys and REST APIs (never a scan per reference). */
+interface Index {
+  keyIds: ReadonlySet<string>;
+  keysByName: ReadonlyMap<string, string[]>;
+  apisByName: ReadonlyMap<string, string[]>;
+}
+
+function groupIds<T extends { id: string; name?: string }>(items: readonly T[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const i of items) {
+    if (i.name === undefined) continue;
+    const ids = out.get(i.name);
+    if (ids) ids.push(i.id);
+    else out.set(i.name, [i.id]);
+  }
+  return out;
+}
+
+function indexLive(live: LiveState): Index {
+  return {
+    keyIds: new Set(live.apiKeys.map((k) => k.id)),
+    keysByName: groupIds(live.apiKeys),
+    apisByName: groupIds(live.restApis),
+  };
+}
+
 function resolveApiId(
   ref: StageRef,
   live: LiveState,
+  index: Index,
 ): { id?: string; error?: { code: PlanProblem["code"]; message: string } } {
   if (ref.kind === "id" && ref.region && ref.region !== live.region) {
     return {
@@ -41,14 +68,14 @@ function resolveApiId(
     };
   }
   if (ref.kind === "id") return { id: ref.apiId };
-  const matches = live.restApis.filter((a) => a.name === ref.apiName);
-  if (matches.length === 1) return { id: matches[0]!.id };
+  const matches = index.apisByName.get(ref.apiName) ?? [];
+  if (matches.length === 1) return { id: matches[0]! };
   if (matches.length === 0) {
     return {
       error: { code: "api_name_unknown", message: `No REST API named "${ref.apiName}" in ${live.region}.` },
     };
   }
-  const ids = matches.map((m) => m.id).join(", ");
+  const ids = matches.join(", ");
   return {
     error: {
       code: "api_name_ambiguous",
@@ -61,11 +88,12 @@ function resolveStages(
   spec: PlanSpec,
   live: LiveState,
   existing: ReadonlySet<string>,
+  index: Index,
   problems: PlanProblem[],
 ): StageBinding[] {
   const out: StageBinding[] = [];
   for (const st of spec.stages) {
-    const api = resolveApiId(st.ref, live);
+    const api = resolveApiId(st.ref, live, index);
     if (!api.id) {
       problems.push(problem(spec, api.error!.code, api.error!.message, st.source));
       continue;
@@ -88,18 +116,22 @@ function resolveStages(
   return out;
 }
 
-function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): string[] | undefined {
+function resolveKeys(
+  spec: PlanSpec,
+  live: LiveState,
+  index: Index,
+  problems: PlanProblem[],
+): string[] | undefined {
   if (spec.keys === undefined) return undefined;
   const ids: string[] = [];
   for (const [i, ref] of spec.keys.entries()) {
     const at = spec.keySources?.[i] ?? spec.source;
-    const byId = live.apiKeys.find((k) => k.id === ref);
-    if (byId) {
-      ids.push(byId.id);
+    if (index.keyIds.has(ref)) {
+      ids.push(ref);
       continue;
     }
-    const byName = live.apiKeys.filter((k) => k.name === ref);
-    if (byName.length === 1) ids.push(byName[0]!.id);
+    const byName = index.keysByName.get(ref) ?? [];
+    if (byName.length === 1) ids.push(byName[0]!);
     else if (byName.length === 0) {
       problems.push(
         problem(
@@ -114,7 +146,7 @@ function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): 
         problem(
           spec,
           "key_ambiguous",
-          `${byName.length} API keys are named "${ref}" (${byName.map((k) => k.id).join(", ")}); list the key by id.`,
+          `${byName.length} API keys are named "${ref}" (${byName.join(", ")}); list the key by id.`,
           at,
         ),
       );
@@ -125,10 +157,11 @@ function resolveKeys(spec: PlanSpec, live: LiveState, problems: PlanProblem[]): 
 
 export function resolveDesired(specs: readonly PlanSpec[], live: LiveState): Resolution {
   const existing = new Set(live.existingStages);
+  const index = indexLive(live);
   const problems: PlanProblem[] = [];
   const desired = specs.map((spec): DesiredPlan => {
-    const stages = resolveStages(spec, live, existing, problems);
-    const keys = resolveKeys(spec, live, problems);
+    const stages = resolveStages(spec, live, existing, index, problems);
+    const keys = resolveKeys(spec, live, index, problems);
     const throttle = throttleOf(spec.rateLimit, spec.burstLimit);
     const settings = makeSettings({
       name: spec.name,
