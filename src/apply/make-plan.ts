@@ -3,7 +3,7 @@
 import { buildPlan } from "../diff/build-plan.js";
 import { auditKey, pendingChanges, planRecovery, type RecoveryPlan } from "../diff/recover.js";
 import { referencedApis, resolveDesired } from "../diff/resolve.js";
-import type { LiveGateway } from "../live/types.js";
+import type { LiveGateway, LiveReadScope } from "../live/types.js";
 import type { Change, Plan } from "../model/plan.js";
 import type { AuditRecord, MasterRecord } from "../model/record.js";
 import type { PlanSpec, UpgConfig } from "../model/spec.js";
@@ -53,15 +53,24 @@ async function auditedPending(
   return found;
 }
 
-export async function makePlan(
-  req: PlanRequest,
-  deps: CoreDeps & { runId?: string; actor?: string },
-): Promise<Snapshot> {
-  await deps.store.checkTables();
-  const records = await deps.store.listRecords();
-  const apis = referencedApis(req.specs);
-  const recordApis = records.flatMap((r) => r.stages.map((s) => s.api_id));
-  const live = await deps.live.readLive({
+/**
+ * What to read for a plan: everything upg manages, or — with targets — only the targeted plans (and any plan
+ * a stopped run left pending, which is rolled forward whatever the target), the REST APIs they name, and
+ * the API keys only when their plan files list keys or a removed plan's keys must be named.
+ */
+export function readScope(req: PlanRequest, records: readonly MasterRecord[]): LiveReadScope {
+  const pendingIds = new Set(records.filter((r) => r.pending).map((r) => r.plan_id));
+  const targets = new Set(req.targets);
+  const inRead = (id: string) => targets.size === 0 || targets.has(id) || pendingIds.has(id);
+  const specs = req.specs.filter((s) => inRead(s.planId));
+  const scoped = records.filter((r) => inRead(r.plan_id));
+  const ids = scoped.flatMap((r) => [
+    ...(r.api_gateway_id ? [r.api_gateway_id] : []),
+    ...(r.pending?.api_gateway_id ? [r.pending.api_gateway_id] : []),
+  ]);
+  const apis = referencedApis(specs);
+  const recordApis = scoped.flatMap((r) => r.stages.map((s) => s.api_id));
+  const scope: LiveReadScope = {
     ownershipTagKey: req.config.ownership_tag_key,
     recordIds: records.flatMap((r) => [
       ...(r.api_gateway_id ? [r.api_gateway_id] : []),
@@ -71,8 +80,40 @@ export async function makePlan(
     apiNames: apis.apiNames,
     ...(req.partial ? { partial: true } : {}),
     // Adopting records the keys an unmanaged plan has: read them for the plans the files name.
-    ...(req.adopt ? { keysOfNames: [...new Set(req.specs.map((s) => s.name))].sort() } : {}),
-  });
+    ...(req.adopt ? { keysOfNames: [...new Set(specs.map((s) => s.name))].sort() } : {}),
+  };
+  if (targets.size === 0) return scope;
+  const declared = new Set(specs.map((s) => s.planId));
+  return {
+    ...scope,
+    only: {
+      planIds: [...new Set([...targets, ...pendingIds])].sort(),
+      ids: [...new Set(ids)].sort(),
+      stages: [
+        ...specs.flatMap((s) =>
+          s.stages.map((st) =>
+            st.ref.kind === "id"
+              ? { apiId: st.ref.apiId, stage: st.ref.stage }
+              : { apiName: st.ref.apiName, stage: st.ref.stage },
+          ),
+        ),
+        ...scoped.flatMap((r) => r.stages.map((st) => ({ apiId: st.api_id, stage: st.stage }))),
+      ],
+    },
+    listKeys:
+      specs.some((s) => s.keys !== undefined && s.keys.length > 0) ||
+      scoped.some((r) => !declared.has(r.plan_id) && r.keys.length > 0),
+    listApis: apis.apiNames.length > 0 || recordApis.length > 0,
+  };
+}
+
+export async function makePlan(
+  req: PlanRequest,
+  deps: CoreDeps & { runId?: string; actor?: string },
+): Promise<Snapshot> {
+  await deps.store.checkTables();
+  const records = await deps.store.listRecords();
+  const live = await deps.live.readLive(readScope(req, records));
   const resolved = resolveDesired(req.specs, live);
   const recovery = planRecovery({
     records,

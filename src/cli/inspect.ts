@@ -61,8 +61,10 @@ export async function runInitCommand(g: GlobalOptions, output: string, io: Io): 
   }
 }
 
-function statusRows(specs: readonly PlanSpec[], snap: Snapshot): StatusRow[] {
-  const ids = [...new Set([...specs.map((s) => s.planId), ...snap.records.map((r) => r.plan_id)])].sort();
+function statusRows(specs: readonly PlanSpec[], snap: Snapshot, only: readonly string[]): StatusRow[] {
+  const ids = [...new Set([...specs.map((s) => s.planId), ...snap.records.map((r) => r.plan_id)])]
+    .filter((id) => only.length === 0 || only.includes(id))
+    .sort();
   const pending = new Set(snap.plan.changes.map((c) => c.planId));
   const drifted = new Set(snap.plan.violations.map((v) => v.plan_id));
   return ids.map((planId) => {
@@ -82,20 +84,37 @@ function statusRows(specs: readonly PlanSpec[], snap: Snapshot): StatusRow[] {
   });
 }
 
+/** `upg status PLAN…`: every plan named must be declared or recorded. */
+async function requireKnown(
+  deps: Awaited<ReturnType<typeof openDeps>>,
+  specs: readonly PlanSpec[],
+  only: readonly string[],
+): Promise<void> {
+  const declared = new Set(specs.map((s) => s.planId));
+  const unknown: string[] = [];
+  for (const id of only) if (!declared.has(id) && !(await deps.store.getRecord(id))) unknown.push(id);
+  if (unknown.length > 0)
+    throw new UserError(`No plan file or master record for ${unknown.join(", ")}.`, {
+      hint: "`upg status` with no plan_id lists every plan upg knows.",
+    });
+}
+
 export async function runStatusCommand(
   g: GlobalOptions,
   plans: string[] | undefined,
   output: string,
   io: Io,
+  only: readonly string[] = [],
 ): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
   const project = loadProject(g, plans, io);
   const deps = await openDeps(g, project.config, project.region);
   const spin = await startSpinner(io, "Reading…");
   try {
-    const snap = await makePlan({ specs: project.specs, config: project.config, targets: [] }, deps);
+    if (only.length > 0) await requireKnown(deps, project.specs, only);
+    const snap = await makePlan({ specs: project.specs, config: project.config, targets: [...only] }, deps);
     spin.stop();
-    const rows = statusRows(project.specs, snap);
+    const rows = statusRows(project.specs, snap, only);
     if (format === "json") io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else io.stdout.write(renderStatusTable(rows, styleFor(io.stdout, io.env, g.color)));
     return 0;
@@ -121,11 +140,16 @@ export async function runShowCommand(
       throw new UserError(`No master record for ${planId}.`, {
         hint: "`upg status` lists the plans upg knows; `upg apply` creates records.",
       });
+    // Only this plan: its keys, no API keys or REST APIs (a few calls, whatever the size of the account).
+    const ids = record.api_gateway_id ? [record.api_gateway_id] : [];
     const live = await deps.live.readLive({
       ownershipTagKey: config.ownership_tag_key,
-      recordIds: record.api_gateway_id ? [record.api_gateway_id] : [],
+      recordIds: ids,
       apiIds: [],
       apiNames: [],
+      only: { planIds: [planId], ids, stages: [] },
+      listKeys: false,
+      listApis: false,
     });
     const lp = findLivePlan(live.plans, planId, record.api_gateway_id);
     if (format === "json") {

@@ -205,8 +205,11 @@ export function buildDriftReport(input: DriftInput): DriftReport {
   const identity = (v: Violation) => `${v.plan_id ?? ""}|${v.violation_type}|${v.subject ?? ""}`;
   const base = [...input.plan.violations];
   const seen = new Set(base.map(identity));
+  // A targeted drift check (--target) reads and reports only the targeted plans.
+  const targets = new Set(input.plan.targets);
+  const inScope = (v: Violation) => targets.size === 0 || (v.plan_id !== undefined && targets.has(v.plan_id));
   for (const v of [...lostStages(input, seen), ...sharedWithUnmanaged(input)]) {
-    if (!seen.has(identity(v))) {
+    if (inScope(v) && !seen.has(identity(v))) {
       seen.add(identity(v));
       base.push(v);
     }

@@ -112,17 +112,16 @@ async function orGap<T>(
   }
 }
 
-/**
- * Managed plans (owned by tag, or referenced by a master record) get their key lists read; unmanaged plans
- * are reported with `keys: []` because upg never touches them.
- */
-async function readPlans(
+/** A listed plan before its keys are read. */
+type Listed = LivePlanSettings & { unread?: Array<"tags" | "keys"> };
+
+/** Every usage plan (one call per 500), with tags; a plan whose tags could not be read is marked unread. */
+async function listPlans(
   ctx: GatewayContext,
   scope: LiveReadScope,
   concurrency: number,
   gaps: LiveReadGap[] | undefined,
-): Promise<LivePlan[]> {
-  const records = new Set(scope.recordIds);
+): Promise<Listed[]> {
   const listed = await listUsagePlans(ctx);
   const untaggedList = listOmitsTags(listed);
   const tagged = untaggedList
@@ -130,19 +129,62 @@ async function readPlans(
         orGap(gaps, { what: `GetTags usage plan ${p.id}`, planId: p.id ?? "" }, () => withTags(ctx, p), p),
       )
     : listed.map((p) => ({ value: p, ok: true }));
-  const plans = tagged.map((t) => ({
+  return tagged.map((t) => ({
     ...normaliseUsagePlan(t.value, scope.ownershipTagKey),
     ...(t.ok ? {} : { unread: ["tags" as const] }),
   }));
+}
+
+/**
+ * Which plans get their key lists read. Managed plans (owned by tag, or referenced by a master record)
+ * do; unmanaged plans are reported with `keys: []` because upg never touches them. A targeted read narrows
+ * this to the targeted plans and the plans sharing a stage with them.
+ */
+function keysWanted(
+  plans: ReadonlyArray<Listed>,
+  scope: LiveReadScope,
+  restApis: readonly LiveRestApi[],
+): (p: Listed) => boolean {
+  const records = new Set(scope.recordIds);
   const named = new Set(scope.keysOfNames ?? []);
-  const isManaged = (p: LivePlanSettings & { unread?: unknown[] }) =>
+  const managed = (p: Listed) =>
     scope.allKeys === true ||
     p.ownerPlanId !== undefined ||
     records.has(p.id) ||
     p.unread !== undefined ||
     named.has(p.settings.name);
-  const keys = await mapLimit(plans, concurrency, (p) =>
-    isManaged(p)
+  const only = scope.only;
+  if (!only) return managed;
+  const planIds = new Set(only.planIds);
+  const ids = new Set(only.ids);
+  const targeted = (p: Listed) =>
+    (p.ownerPlanId !== undefined && planIds.has(p.ownerPlanId)) ||
+    ids.has(p.id) ||
+    p.unread !== undefined ||
+    named.has(p.settings.name);
+  const apiIdsByName = new Map<string, string[]>();
+  for (const a of restApis) apiIdsByName.set(a.name, [...(apiIdsByName.get(a.name) ?? []), a.id]);
+  const stages = new Set<string>();
+  for (const st of only.stages) {
+    const apiIds = st.apiId ? [st.apiId] : (apiIdsByName.get(st.apiName ?? "") ?? []);
+    for (const id of apiIds) stages.add(`${id}:${st.stage}`);
+  }
+  for (const p of plans)
+    if (targeted(p)) for (const b of p.settings.stages) stages.add(`${b.apiId}:${b.stage}`);
+  const sharesStage = (p: LivePlanSettings) =>
+    p.settings.stages.some((b) => stages.has(`${b.apiId}:${b.stage}`));
+  return (p) => managed(p) && (targeted(p) || sharesStage(p));
+}
+
+async function readPlanKeys(
+  ctx: GatewayContext,
+  plans: readonly Listed[],
+  wanted: (p: Listed) => boolean,
+  concurrency: number,
+  gaps: LiveReadGap[] | undefined,
+): Promise<LivePlan[]> {
+  const keys = await mapLimit([...plans], concurrency, (p) =>
+    wanted(p)
       ? orGap(
           gaps,
           { what: `GetUsagePlanKeys usage plan ${p.id}`, planId: p.id },
@@ -182,10 +224,20 @@ export async function readLive(
   pacing: PacingLimits,
 ): Promise<LiveState> {
   const gaps: LiveReadGap[] | undefined = scope.partial ? [] : undefined;
+  const apisListed = scope.listApis === false ? Promise.resolve([]) : listRestApis(ctx);
   const [plans, apiKeys, restApis] = await Promise.all([
-    readPlans(ctx, scope, pacing.concurrency, gaps),
-    listApiKeys(ctx),
-    listRestApis(ctx),
+    listPlans(ctx, scope, pacing.concurrency, gaps).then(async (listed) =>
+      // A full read starts on the keys at once; a targeted one first needs the REST API names of its stages.
+      readPlanKeys(
+        ctx,
+        listed,
+        keysWanted(listed, scope, scope.only ? await apisListed : []),
+        pacing.concurrency,
+        gaps,
+      ),
+    ),
+    scope.listKeys === false ? Promise.resolve([]) : listApiKeys(ctx),
+    apisListed,
   ]);
   const { stages, unreadApis } = await readStages(ctx, scope, restApis, pacing.concurrency, gaps);
   return {

@@ -28,6 +28,27 @@ export interface LiveReadScope {
   keysOfNames?: string[];
   /** Read the keys of every plan, managed or not (`upg import`). */
   allKeys?: boolean;
+  /**
+   * A targeted read (`--target`, `show`, `status PLAN`): read the keys of only these plans and of the plans
+   * that share a stage with them (a key attached there conflicts), and the stages of only the REST APIs in
+   * `apiIds`/`apiNames`. The plan list is still read whole (one call per 500 plans): new plans, name
+   * collisions and ownership tags need it. Plans outside the target come back with `keys: []`.
+   * Absent: the keys of every managed plan.
+   */
+  only?: TargetedRead;
+  /** List the account's API keys (GetApiKeys pages): default true; a targeted read that names no keys skips it. */
+  listKeys?: boolean;
+  /** List the account's REST APIs (GetRestApis pages): default true; skipped when no stage names an API. */
+  listApis?: boolean;
+}
+
+export interface TargetedRead {
+  /** plan_ids: plans whose ownership tag is one of these. */
+  planIds: string[];
+  /** API Gateway ids (the master records' ids of the targeted plans). */
+  ids: string[];
+  /** Stages the targeted plans declare or record: plans attached to these get their keys read too. */
+  stages: Array<{ apiId?: string; apiName?: string; stage: string }>;
 }
 
 /** One API key as `upg keys` shows it: never its value. Dates are ISO strings. */

@@ -24,6 +24,7 @@ Examples:
 
   program
     .command("status")
+    .argument("[plan_id...]", "only these plans (reads only them from API Gateway)")
     .description(
       "A table of every plan: tier, lifecycle, API Gateway id, stages, keys, and whether it is in sync.",
     )
@@ -35,11 +36,11 @@ Examples:
     .option("-o, --output <format>", "human or json", "human")
     .addHelpText(
       "after",
-      "\nExamples:\n  $ upg status\n  $ upg status -o json | jq '.[] | select(.state != \"in sync\")'",
+      "\nExamples:\n  $ upg status\n  $ upg status premium-weather basic\n  $ upg status -o json | jq '.[] | select(.state != \"in sync\")'",
     )
-    .action(async (opts: { plans?: string[]; output: string }, cmd: Command) => {
+    .action(async (planIds: string[], opts: { plans?: string[]; output: string }, cmd: Command) => {
       const { runStatusCommand } = await import("../inspect.js");
-      ctx.exitCode = await runStatusCommand(globalOptions(cmd), opts.plans, opts.output, ctx.io);
+      ctx.exitCode = await runStatusCommand(globalOptions(cmd), opts.plans, opts.output, ctx.io, planIds);
     });
 
   program
