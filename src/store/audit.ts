@@ -1,7 +1,7 @@
 // The append-only audit log: one hash-chained sequence ("chain") in the audit table, and its head
 // (stream "head", seq 0: { last_seq, last_hash, updated_at }) in a partition of its own.
 //
-// An append reads the head (GetItem), puts row head+1 with attribute_not_exists (PutItem), then moves the
+// An append reads the head (GetItem; skipped when this store moved the head itself last), puts row head+1 with attribute_not_exists (PutItem), then moves the
 // head over it conditionally on last_seq (UpdateItem). When row head+1 already exists and chains from the
 // head, another writer (or an append interrupted between its row and its head) got there: the head is moved
 // over that row and the append retried. So an interrupted append heals on the next one.
@@ -136,7 +136,10 @@ export async function appendAudit(ctx: StoreContext, entry: AuditEntry): Promise
   let blocked: string | undefined;
   let blockedStreak = 0;
   for (let i = 0; i < MAX_APPEND_ATTEMPTS && blockedStreak < BLOCKED_ATTEMPTS; i++) {
-    const head = await currentHead(ctx);
+    // The head this store moved last, if it did: one GetItem fewer per append. A stale one (another writer
+    // appended since) fails the conditional put below, and the loop reads the head afresh.
+    const head: HeadState = ctx.auditHead ? { ...ctx.auditHead, stored: true } : await currentHead(ctx);
+    ctx.auditHead = undefined;
     const record = seal(plain, head);
     const put = new PutCommand({
       TableName: table,
@@ -147,7 +150,9 @@ export async function appendAudit(ctx: StoreContext, entry: AuditEntry): Promise
     if (await conditionalWrite(ctx, "PutItem", table, () => ctx.doc.send(put))) {
       // The row is the record of the change. If moving the head fails, the next append (or
       // repairAuditHead) moves it over this row; the append itself succeeded.
-      await moveHead(ctx, head, record).catch(() => false);
+      if (await moveHead(ctx, head, record).catch(() => false)) {
+        ctx.auditHead = { seq: record.seq, hash: record.hash };
+      }
       return record;
     }
     const taken = await getRow(ctx, head.seq + 1);

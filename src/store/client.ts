@@ -13,6 +13,11 @@ export interface StoreContext {
   doc: DynamoDBDocumentClient;
   tables: TableNames;
   where: Omit<DynamoErrorContext, "action" | "table">;
+  /**
+   * The audit chain head this store last wrote (seq and hash): the next append starts from it instead of
+   * reading the head again. Only a hint: every append is conditional, and a stale hint is read afresh.
+   */
+  auditHead?: { seq: number; hash: string };
 }
 
 /** The clients of one store: connect and request timeouts that fail the call, as for API Gateway. */

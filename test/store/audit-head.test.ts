@@ -322,3 +322,42 @@ async function countingProxy(
       }),
   };
 }
+
+describe("audit head kept in memory", () => {
+  it("a store that moved the head itself appends with one PutItem and one UpdateItem (no GetItem)", async () => {
+    const sb = await startSandbox();
+    try {
+      const { store } = await sb.initialisedStore();
+      await store.appendAudit(sampleEntry("a", 1));
+      const before = sb.calls();
+      for (let i = 2; i <= 11; i++) await store.appendAudit(sampleEntry("a", i));
+      const after = sb.calls();
+      const delta = (op: string) => (after[op] ?? 0) - (before[op] ?? 0);
+      expect([delta("GetItem"), delta("PutItem"), delta("UpdateItem"), delta("Query")]).toEqual([
+        0, 10, 10, 0,
+      ]);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    } finally {
+      await sb.stop();
+    }
+  });
+
+  it("two stores appending in turn: a stale head is read afresh and the chain stays whole", async () => {
+    const sb = await startSandbox();
+    try {
+      const { store: a, tables } = await sb.initialisedStore();
+      const b = sb.store(tables);
+      const rows: AuditRecord[] = [];
+      for (let i = 1; i <= 6; i++) rows.push(await (i % 2 === 0 ? b : a).appendAudit(sampleEntry("x", i)));
+      expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      rows.forEach((r, i) => {
+        if (i > 0) expect(r.prev_hash).toBe(rows[i - 1]!.hash);
+      });
+      const v = await a.verifyAudit();
+      expect(v.ok, JSON.stringify(v.problems)).toBe(true);
+      expect(v.count).toBe(6);
+    } finally {
+      await sb.stop();
+    }
+  });
+});

@@ -31,6 +31,8 @@ export interface Sandbox {
   initialisedStore(): Promise<{ store: Store; tables: TableNames }>;
   /** A document client for raw reads and writes (tampering). */
   raw(): DynamoDBDocumentClient;
+  /** DynamoDB requests received so far, by operation (from X-Amz-Target). */
+  calls(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,11 @@ export function storeAt(endpoint: string, tables: TableNames = uniqueTables()): 
 export async function startSandbox(): Promise<Sandbox> {
   const srv = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const endpoint = `http://127.0.0.1:${await listen(srv)}`;
+  const calls: Record<string, number> = {};
+  srv.on("request", (req: { headers: Record<string, string | string[] | undefined> }) => {
+    const op = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "?";
+    calls[op] = (calls[op] ?? 0) + 1;
+  });
   const opened: Array<{ destroy(): void }> = [];
   const track = <T extends { destroy(): void }>(x: T): T => {
     opened.push(x);
@@ -69,6 +76,7 @@ export async function startSandbox(): Promise<Sandbox> {
           new DynamoDBClient({ region: REGION, endpoint, credentials: CREDENTIALS, maxAttempts: 1 }),
         ),
       ),
+    calls: () => ({ ...calls }),
     stop: async () => {
       for (const x of opened) x.destroy();
       await close(srv);
