@@ -13,6 +13,7 @@ import {
 } from "../aws/client-config.js";
 import { type AwsErrorContext, awsErrorName, describeAwsError, serviceEndpoint } from "../aws/errors.js";
 import type { PacingLimits } from "../model/spec.js";
+import { filePaceMemory, paceKey } from "./pace-memory.js";
 import { createPacer, type Pacer, type PacerOptions } from "./pacer.js";
 
 export interface GatewayContext {
@@ -43,11 +44,23 @@ export function createContext(
     timeouts: timeoutsOf(target),
   };
   if (target.profile) where.profile = target.profile;
+  const accessKeyId = target.credentials?.accessKeyId ?? process.env.AWS_ACCESS_KEY_ID;
   return {
     client,
     pacer: createPacer(pacing, {
       maxAttempts: target.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       timeoutAttempts: TIMEOUT_ATTEMPTS,
+      // The budget is the account-region's: a run started right after another starts where it left off.
+      memory: filePaceMemory(
+        paceKey({
+          endpoint: where.endpoint,
+          region: target.region,
+          ...((target.profile ?? process.env.AWS_PROFILE)
+            ? { profile: target.profile ?? process.env.AWS_PROFILE }
+            : {}),
+          ...(accessKeyId ? { accessKeyId } : {}),
+        }),
+      ),
       ...pacerOptions,
     }),
     target,

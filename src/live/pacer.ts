@@ -9,12 +9,15 @@
 // drained, so the next call waits about one token's interval, and the rate drops for a few seconds and
 // recovers. A Retry-After header pauses the whole bucket until then. There are no per-call exponential
 // sleeps for throttling; 5xx answers, timeouts and reset connections back off per call (full jitter).
+// AWS's bucket is the account-region's, not the process's: the level is remembered between runs
+// (pace-memory.ts), so a run started right after another does not spend a burst AWS no longer has.
 
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { CallNotSent } from "../abort.js";
 import { DEFAULT_MAX_ATTEMPTS, TIMEOUT_ATTEMPTS } from "../aws/client-config.js";
 import { type RetryKind, retryKind } from "../aws/errors.js";
 import type { PacingLimits } from "../model/spec.js";
+import { flushOnExit, type PaceMemory, type SavedPace } from "./pace-memory.js";
 
 export interface PacerClock {
   now(): number;
@@ -49,6 +52,11 @@ export interface PacerOptions {
   signal?: AbortSignal;
   /** Told about every throttling answer (429) an attempt received. */
   onThrottled?: (operation: string) => void;
+  /**
+   * Where the bucket's level is kept between runs (the budget is the account's, not the process's): read
+   * when the pacer is created, written when the process exits or flush() is called. Needs the system clock.
+   */
+  memory?: PaceMemory;
 }
 
 export interface PacerWait {
@@ -79,8 +87,10 @@ const THROTTLE_EVENT_MS = 1000;
 export interface Pacer {
   /** Runs `fn` (one SDK call of `operation`, called once per attempt) under the pacing limits. */
   run<T>(operation: string, fn: () => Promise<T>): Promise<T>;
-  /** The pace in effect now: requests per second (lower for a while after a 429), burst, paused or not. */
-  pace(): { requestsPerSecond: number; burst: number; pausedForMs: number };
+  /** The pace in effect now: requests per second (lower for a while after a 429), burst, tokens, pause. */
+  pace(): { requestsPerSecond: number; burst: number; tokens: number; pausedForMs: number };
+  /** Writes the bucket's level to `memory` now (it is also written when the process exits). */
+  flush(): void;
 }
 
 export const UPDATE_USAGE_PLAN = "UpdateUsagePlan";
@@ -156,9 +166,22 @@ class TokenBucket {
     private readonly ratePerMs: number,
     readonly capacity: number,
     private readonly clock: PacerClock,
+    saved?: SavedPace,
   ) {
     this.tokens = capacity;
     this.countedTo = clock.now();
+    if (saved) {
+      // What an earlier run left, refilled for the time since (and still paused if it was).
+      this.tokens = Math.min(capacity, Math.max(0, saved.tokens));
+      this.countedTo = Math.min(saved.at, this.countedTo + MAX_RETRY_AFTER_MS);
+      this.refill(clock.now());
+    }
+  }
+
+  /** The level now (a paused bucket: the level when the pause ends). */
+  snapshot(): SavedPace {
+    this.refill(this.clock.now());
+    return { at: this.countedTo, tokens: this.tokens };
   }
 
   /** The share of the paced rate in effect at `t`: reduced after a 429, recovering linearly. */
@@ -269,7 +292,9 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
   const backoff = opts.backoffMs ?? jitteredBackoff;
   const paced = pacedLimits(limits);
   const slots = new Slots(limits.concurrency);
-  const bucket = new TokenBucket(paced.requestsPerSecond / 1000, paced.burst, clock);
+  const bucket = new TokenBucket(paced.requestsPerSecond / 1000, paced.burst, clock, opts.memory?.load());
+  const flush = () => opts.memory?.save(bucket.snapshot());
+  if (opts.memory) flushOnExit(flush);
   const tell = (operation: string, ms: number, reason: PacerWait["reason"]) => {
     if (ms >= REPORTED_WAIT_MS) opts.onWait?.({ operation, ms, reason });
   };
@@ -391,11 +416,14 @@ export function createPacer(limits: PacingLimits, opts: PacerOptions = {}): Pace
         : withRetries(operation, fn),
     pace: () => {
       const now = clock.now();
+      const { tokens } = bucket.snapshot();
       return {
         requestsPerSecond: paced.requestsPerSecond * bucket.factor(now),
         burst: paced.burst,
+        tokens,
         pausedForMs: bucket.pausedFor(),
       };
     },
+    flush,
   };
 }

@@ -3,9 +3,13 @@
 // request that reached it, throttled ones included; a 429 would make the pacer send the call again, so
 // "requests the sandbox saw" = "calls made" means none was throttled.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GetUsagePlanCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, createContext } from "../../src/live/client.js";
+import { filePaceMemory, paceKey } from "../../src/live/pace-memory.js";
 import { pacedLimits } from "../../src/live/pacer.js";
 import type { PacingLimits } from "../../src/model/spec.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -19,19 +23,40 @@ beforeAll(async () => {
 });
 afterAll(() => sb.stop());
 
-/** `count` calls at once through one gateway context; the wall time in ms and the calls the sandbox saw. */
-async function burst(pacing: PacingLimits, count: number) {
-  await sb.admin.reset(); // full throttle buckets
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh place to remember the budget between "runs" (contexts). */
+function memoryDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "upg-pace-test-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Full throttle buckets, one usage plan, counters at zero. */
+async function freshSandbox(): Promise<string> {
+  await sb.admin.reset();
   const { id } = await fetch(`${sb.apigatewayEndpoint}/usageplans`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ name: "paced" }),
   }).then((r) => r.json() as Promise<{ id: string }>);
   await sb.admin.resetCounters();
-  const ctx = createContext(
-    { region: sb.region, endpoint: sb.apigatewayEndpoint, credentials: sb.credentials },
-    pacing,
-  );
+  return id;
+}
+
+/**
+ * `count` calls at once through one gateway context (one "run"); the wall time in ms, the calls the sandbox
+ * saw and the attempts upg made. The budget is remembered in `paceDir` (default: a fresh one).
+ */
+async function burst(pacing: PacingLimits, count: number, id?: string, paceDir = memoryDir()) {
+  id ??= await freshSandbox();
+  const before = (await sb.admin.counters()).total ?? 0;
+  const target = { region: sb.region, endpoint: sb.apigatewayEndpoint, credentials: sb.credentials };
+  const memory = filePaceMemory(paceKey({ endpoint: target.endpoint, region: target.region }), paceDir);
+  const ctx = createContext(target, pacing, undefined, { memory });
   const started = performance.now();
   try {
     await Promise.all(
@@ -42,12 +67,13 @@ async function burst(pacing: PacingLimits, count: number) {
       ),
     );
   } finally {
+    ctx.pacer.flush(); // what the process does when it exits
     ctx.client.destroy();
   }
   const ms = performance.now() - started;
   return {
     ms,
-    seen: (await sb.admin.counters()).total,
+    seen: ((await sb.admin.counters()).total ?? 0) - before,
     attempts: [...ctx.counts.values()].reduce((a, b) => a + b),
   };
 }
@@ -70,5 +96,18 @@ describe("pacing at AWS's real limits (sandbox time scale 1)", () => {
     expect(attempts).toBe(seen);
     // The sandbox's Retry-After (1 s, whole seconds like AWS) pauses the bucket once; no multi-second stalls.
     expect(ms).toBeLessThan(4_500);
+  }, 15_000);
+
+  it("a run started right after another starts from the budget the first one left: no 429", async () => {
+    const id = await freshSandbox();
+    const dir = memoryDir();
+    const first = await burst(DEFAULT_CONFIG.pacing, 30, id, dir);
+    const second = await burst(DEFAULT_CONFIG.pacing, 30, id, dir);
+    expect([first.seen, second.seen]).toEqual([30, 30]);
+    // Control: the same two runs, the second one not told what the first spent, meet 429s.
+    const id2 = await freshSandbox();
+    await burst(DEFAULT_CONFIG.pacing, 30, id2);
+    const blind = await burst(DEFAULT_CONFIG.pacing, 30, id2);
+    expect(blind.seen).toBeGreaterThan(30);
   }, 15_000);
 });
