@@ -75,7 +75,8 @@ const SERVICES: Readonly<Record<AwsService, ServiceFacts>> = {
     throttleNames: new Set(["TooManyRequestsException", "ThrottlingException"]),
     throttleHint:
       "AWS allows 10 control-plane calls per second and one UpdateUsagePlan every 20 s per account; " +
-      "another tool may be using the budget. Retry in a minute, or lower `pacing` in upg.config.yaml.",
+      "another tool may be using the budget. Retry in a minute, or leave it more room with a larger " +
+      "`pacing.headroom` in upg.config.yaml (default 0.1).",
   },
   DynamoDB: {
     endpointVariable: "AWS_ENDPOINT_URL_DYNAMODB",
