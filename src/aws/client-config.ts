@@ -20,13 +20,19 @@ export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 3000, requestMs: 10_000 }
  */
 export const TIMEOUT_ATTEMPTS = 2;
 
+/** Attempts per call (the first one included) when the target does not say. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
 export interface AwsTarget {
   region: string;
   profile?: string;
   /** Explicit endpoint (tests, sandbox). Otherwise the SDK's own resolution applies. */
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Attempts per call including the first (SDK retry). */
+  /**
+   * Attempts per call including the first. DynamoDB, SNS and STS clients retry in the SDK (standard mode);
+   * API Gateway calls retry in upg's pacer, so that every attempt waits for its turn (src/live/pacer.ts).
+   */
   maxAttempts?: number;
   /** Per-attempt timeouts (default DEFAULT_TIMEOUTS). */
   timeouts?: Timeouts;
@@ -48,7 +54,11 @@ export interface SdkClientConfig {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   maxAttempts: number;
-  retryMode: "adaptive" | "standard";
+  /**
+   * Always "standard": the SDK's adaptive mode keeps a client-side rate limiter of its own, which would
+   * compete with upg's pacer instead of leaving the waiting to it.
+   */
+  retryMode: "standard";
   requestHandler: HttpHandlerOptions;
 }
 
@@ -67,8 +77,8 @@ export function httpHandlerOptions(timeouts: Timeouts): HttpHandlerOptions {
 export function sdkClientConfig(t: AwsTarget): SdkClientConfig {
   const cfg: SdkClientConfig = {
     region: t.region,
-    maxAttempts: t.maxAttempts ?? 5,
-    retryMode: "adaptive",
+    maxAttempts: t.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryMode: "standard",
     requestHandler: httpHandlerOptions(timeoutsOf(t)),
   };
   if (t.profile) cfg.profile = t.profile;
@@ -125,8 +135,8 @@ export function capTimeoutRetries(base: unknown, attempts = TIMEOUT_ATTEMPTS): u
 }
 
 /**
- * Applies capTimeoutRetries to an SDK client. The client resolves its retry strategy (adaptive, with its
- * rate limiter) lazily from `config.retryStrategy` on every call; this wraps what that provider returns.
+ * Applies capTimeoutRetries to an SDK client. The client resolves its retry strategy (standard mode) lazily
+ * from `config.retryStrategy` on every call; this wraps what that provider returns.
  */
 export function limitTimeoutRetries<C extends { config: { retryStrategy: () => Promise<unknown> } }>(
   client: C,

@@ -75,7 +75,8 @@ const SERVICES: Readonly<Record<AwsService, ServiceFacts>> = {
     throttleNames: new Set(["TooManyRequestsException", "ThrottlingException"]),
     throttleHint:
       "AWS allows 10 control-plane calls per second and one UpdateUsagePlan every 20 s per account; " +
-      "another tool may be using the budget. Retry in a minute, or lower `pacing` in upg.config.yaml.",
+      "another tool may be using the budget. Retry in a minute, or leave it more room with a larger " +
+      "`pacing.headroom` in upg.config.yaml (default 0.1).",
   },
   DynamoDB: {
     endpointVariable: "AWS_ENDPOINT_URL_DYNAMODB",
@@ -158,6 +159,28 @@ export function isThrottlingError(err: unknown, service: AwsService): boolean {
     SERVICES[service].throttleNames.has(name) ||
     (awsHttpStatus(err) === 429 && name !== "LimitExceededException")
   );
+}
+
+/** Why a failed attempt may be tried again: throttled, timed out, or a passing fault (5xx, a reset connection). */
+export type RetryKind = "throttled" | "timeout" | "transient";
+
+/** Socket errors of a connection that was open and broke: the next connection will probably work. */
+const RESET_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE"]);
+
+/**
+ * Whether a failed attempt is worth another: throttling (429 other than a quota), a timeout, a 5xx answer
+ * or a reset connection. Everything else (4xx, a refused connection, an unknown host, missing credentials)
+ * fails the same way again.
+ */
+export function retryKind(err: unknown, service: AwsService): RetryKind | undefined {
+  if (isThrottlingError(err, service)) return "throttled";
+  const name = awsErrorName(err) ?? "";
+  const codes = [err, prop(err, "cause")].map((c) => stringProp(c, "code") ?? "");
+  if (isTimeout(err) || TIMEOUT_NAMES.has(name) || codes.includes("ETIMEDOUT")) return "timeout";
+  const status = awsHttpStatus(err) ?? prop(prop(err, "$response"), "statusCode");
+  if (typeof status === "number" && status >= 500 && status <= 599) return "transient";
+  if (codes.some((c) => RESET_CODES.has(c))) return "transient";
+  return undefined;
 }
 
 function onResource(ctx: AwsErrorContext): string {

@@ -1,11 +1,19 @@
 // The API Gateway client of one LiveGateway and the wrappers every call goes through: paced, counted,
-// and with SDK errors turned into UserErrors that name the call and what it was about.
+// and with SDK errors turned into UserErrors that name the call and what it was about. The SDK client
+// makes one attempt per call; retries are the pacer's, so each attempt waits for a token (pacer.ts).
 
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { CallNotSent } from "../abort.js";
-import { type AwsTarget, limitTimeoutRetries, sdkClientConfig, timeoutsOf } from "../aws/client-config.js";
+import {
+  type AwsTarget,
+  DEFAULT_MAX_ATTEMPTS,
+  sdkClientConfig,
+  TIMEOUT_ATTEMPTS,
+  timeoutsOf,
+} from "../aws/client-config.js";
 import { type AwsErrorContext, awsErrorName, describeAwsError, serviceEndpoint } from "../aws/errors.js";
 import type { PacingLimits } from "../model/spec.js";
+import { filePaceMemory, paceKey } from "./pace-memory.js";
 import { createPacer, type Pacer, type PacerOptions } from "./pacer.js";
 
 export interface GatewayContext {
@@ -26,8 +34,9 @@ export function createContext(
   pageSize = MAX_PAGE_SIZE,
   pacerOptions: PacerOptions = {},
 ): GatewayContext {
-  // Connect and request timeouts that fail the call (a black-holed endpoint fails instead of hanging).
-  const client = limitTimeoutRetries(new APIGatewayClient(sdkClientConfig(target)));
+  // Connect and request timeouts that fail the attempt (a black-holed endpoint fails instead of hanging);
+  // one SDK attempt per call, the pacer retrying (target.maxAttempts in all, TIMEOUT_ATTEMPTS for timeouts).
+  const client = new APIGatewayClient(sdkClientConfig({ ...target, maxAttempts: 1 }));
   const where: GatewayContext["where"] = {
     service: "API Gateway",
     endpoint: serviceEndpoint("API Gateway", target),
@@ -35,9 +44,25 @@ export function createContext(
     timeouts: timeoutsOf(target),
   };
   if (target.profile) where.profile = target.profile;
+  const accessKeyId = target.credentials?.accessKeyId ?? process.env.AWS_ACCESS_KEY_ID;
   return {
     client,
-    pacer: createPacer(pacing, pacerOptions),
+    pacer: createPacer(pacing, {
+      maxAttempts: target.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      timeoutAttempts: TIMEOUT_ATTEMPTS,
+      // The budget is the account-region's: a run started right after another starts where it left off.
+      memory: filePaceMemory(
+        paceKey({
+          endpoint: where.endpoint,
+          region: target.region,
+          ...((target.profile ?? process.env.AWS_PROFILE)
+            ? { profile: target.profile ?? process.env.AWS_PROFILE }
+            : {}),
+          ...(accessKeyId ? { accessKeyId } : {}),
+        }),
+      ),
+      ...pacerOptions,
+    }),
     target,
     where,
     counts: new Map(),
@@ -45,7 +70,10 @@ export function createContext(
   };
 }
 
-/** One paced, counted SDK call; SDK errors pass through unchanged (for NotFound/Conflict decisions). */
+/**
+ * One paced SDK call, retried by the pacer when worth it, every attempt counted; SDK errors pass through
+ * unchanged (for NotFound/Conflict decisions).
+ */
 export function rawCall<T>(
   ctx: GatewayContext,
   operation: string,

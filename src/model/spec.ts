@@ -87,6 +87,11 @@ export interface PacingLimits {
   update_usage_plan_interval_ms: number;
   /** Maximum calls in flight at once. */
   concurrency: number;
+  /**
+   * Share of `requests_per_second` and `burst` left unused, 0 ≤ headroom < 1 (config default 0.1: 9 per
+   * second, burst 36). Absent: 0. The UpdateUsagePlan interval is kept as it is.
+   */
+  headroom?: number;
 }
 
 export interface UpgConfig {

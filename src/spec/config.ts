@@ -18,7 +18,13 @@ export const DEFAULT_CONFIG: UpgConfig = {
   policy: { max_rate_limit: 10000, require_quota: false },
   alerts: { targets: [], quiet_period_ms: 24 * 3_600_000 },
   auto_fix: { enabled: false, max_severity: "MEDIUM" },
-  pacing: { requests_per_second: 10, burst: 40, update_usage_plan_interval_ms: 20000, concurrency: 4 },
+  pacing: {
+    requests_per_second: 10,
+    burst: 40,
+    update_usage_plan_interval_ms: 20000,
+    concurrency: 4,
+    headroom: 0.1,
+  },
   lock: { ttl_seconds: 900 },
   timeouts: { connect_ms: DEFAULT_TIMEOUTS.connectMs, request_ms: DEFAULT_TIMEOUTS.requestMs },
 };

@@ -315,9 +315,20 @@ export const configFileSchema = z
           .max(64, { message: "concurrency must be at most 64" })
           .int({ message: "concurrency must be a whole number" })
           .optional(),
+        headroom: withHint(
+          z.number(),
+          "Use a fraction from 0 up to (not including) 1, e.g. 0.1 to pace at 90% of the limits (default 0.1).",
+        )
+          .min(0, { message: "headroom must be 0 or more" })
+          .lt(1, { message: "headroom must be less than 1" })
+          .optional()
+          .describe(
+            "Share of requests_per_second and burst left unused, so that network jitter or another tool does not " +
+              "provoke a 429 (default 0.1: 9 requests/s, burst 36). The UpdateUsagePlan interval is kept as is.",
+          ),
       })
       .optional()
-      .describe("Control-plane pacing; defaults are AWS's published limits."),
+      .describe("Control-plane pacing; defaults are AWS's published limits, paced 10% under them."),
     lock: z
       .strictObject({
         ttl_seconds: withHint(

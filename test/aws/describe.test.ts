@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AwsErrorContext, describeAwsError, formatSeconds } from "../../src/aws/errors.js";
+import { type AwsErrorContext, describeAwsError, formatSeconds, retryKind } from "../../src/aws/errors.js";
 
 const ctx: AwsErrorContext = {
   service: "DynamoDB",
@@ -88,5 +88,30 @@ describe("replies that are not AWS replies", () => {
       "DynamoDB GetItem on table usage-plans-metadata failed at https://dynamodb.eu-west-1.amazonaws.com: the endpoint answered HTTP 200 with a text/html page, not an AWS reply.",
     );
     expect(e.hint).not.toContain("passing outage");
+  });
+});
+
+describe("retryKind", () => {
+  const withStatus = (name: string, status: number) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+  it("sorts failed attempts into throttled, timed out, transient, or not worth another", () => {
+    expect(retryKind(withStatus("TooManyRequestsException", 429), "API Gateway")).toBe("throttled");
+    expect(retryKind(withStatus("LimitExceededException", 429), "API Gateway")).toBeUndefined();
+    expect(
+      retryKind(Object.assign(new Error("t"), { name: "TimeoutError", code: "ETIMEDOUT" }), "API Gateway"),
+    ).toBe("timeout");
+    expect(retryKind(withStatus("InternalFailure", 500), "API Gateway")).toBe("transient");
+    expect(retryKind(withStatus("ServiceUnavailableException", 503), "API Gateway")).toBe("transient");
+    const html = Object.assign(new Error("Deserialization error"), { $response: { statusCode: 502 } });
+    expect(retryKind(html, "API Gateway")).toBe("transient");
+    expect(retryKind(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "API Gateway")).toBe(
+      "transient",
+    );
+    expect(
+      retryKind(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), "API Gateway"),
+    ).toBeUndefined();
+    expect(retryKind(withStatus("BadRequestException", 400), "API Gateway")).toBeUndefined();
+    expect(retryKind(withStatus("NotFoundException", 404), "API Gateway")).toBeUndefined();
   });
 });

@@ -71,6 +71,7 @@ describe("describeAwsError", () => {
       "API Gateway throttled UpdateUsagePlan on usage plan ab12cd (TooManyRequestsException).",
     );
     expect(t.hint).toMatch(/one UpdateUsagePlan every 20 s/);
+    expect(t.hint).toContain("`pacing.headroom`");
     const limit = describeAwsError(serviceError("LimitExceededException", "plans", 429), {
       ...ctx,
       action: "CreateUsagePlan",

@@ -9,12 +9,16 @@ import { type Sandbox, type SeedResult, seedSample, startSandbox } from "../../s
 
 export const OWNER_TAG = "upg:plan-id";
 export const TIME_SCALE = 0.01;
-/** AWS's control-plane limits ×100, matching the sandbox's time scale. */
+/**
+ * AWS's control-plane limits with time ×100 faster, matching the sandbox's time scale: the rate and the
+ * UpdateUsagePlan interval scale, the burst (a number of tokens) does not. Paced 10% under, like the default.
+ */
 export const PACING: PacingLimits = {
   requests_per_second: 1000,
-  burst: 4000,
+  burst: 40,
   update_usage_plan_interval_ms: 200,
   concurrency: 8,
+  headroom: 0.1,
 };
 
 export interface GatewaySandbox {
