@@ -232,7 +232,7 @@ describe("upg sandbox --data DIR", { timeout: 120_000 }, () => {
     const r = await runCli(["sandbox", "--port", "0", "--data", dataDir], { timeoutMs: 30_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Error: Cannot load the sandbox state from ${file}: not valid JSON`);
-    expect(r.stderr).toContain("move it away to start this data directory with an empty API Gateway account");
+    expect(r.stderr).toContain("move it away to start this directory's API Gateway account afresh (its DynamoDB tables are kept)");
     expect(r.stderr).not.toContain("unexpected error");
     expect(r.stdout).not.toContain("upg sandbox is running");
     expect(readFileSync(file, "utf8")).toBe('{"format":"upg-sandbox-state","version":1,"plans":[{"id":');
