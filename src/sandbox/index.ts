@@ -17,7 +17,7 @@ import { createAdminClient } from "./admin-client.js";
 import { type DynamoServer, startDynamo, urlHost } from "./dynamo.js";
 import { Counters, FaultInjector } from "./faults.js";
 import { SandboxIam } from "./iam.js";
-import { StateFile } from "./persist.js";
+import { DataDirLock, StateFile } from "./persist.js";
 import { createRouter } from "./routes.js";
 import { close, createApiServer, listen } from "./server.js";
 import { createSnsAdmin } from "./sns/admin-client.js";
@@ -55,6 +55,7 @@ function envOf(
 interface Emulator {
   server: Server;
   data?: SandboxDataInfo;
+  lock?: DataDirLock;
 }
 
 /** The emulator, with the state saved in `dataDir` loaded (a UserError when that file is unusable). */
@@ -76,10 +77,18 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number,
   const sns = new SnsState(accountId, region);
   let stateFile: StateFile | undefined;
   let data: SandboxDataInfo | undefined;
+  let lock: DataDirLock | undefined;
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
+    lock = DataDirLock.acquire(opts.dataDir);
     stateFile = new StateFile(opts.dataDir, state, sns);
-    const restored = stateFile.load();
+    let restored: boolean;
+    try {
+      restored = stateFile.load();
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
     const loaded = { usagePlans: state.plans.size, apiKeys: state.keys.size, restApis: state.restApis.size };
     data = { dir: opts.dataDir, stateFile: stateFile.path, restored, loaded };
   }
@@ -95,7 +104,7 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number,
     ...(iam ? { iam } : {}),
     ...(stateFile ? { persist: () => stateFile.save() } : {}),
   });
-  return { server, ...(data ? { data } : {}) };
+  return { server, ...(data ? { data } : {}), ...(lock ? { lock } : {}) };
 }
 
 /** dynalite on port+1 when a port was given, else on dynamoPort or a free port; closes `server` on failure. */
@@ -120,7 +129,7 @@ function sandboxOf(
   server: Server,
   dynamo: DynamoServer | undefined,
   endpoint: string,
-  opts: { region: string; accountId: string; data?: SandboxDataInfo },
+  opts: { region: string; accountId: string; data?: SandboxDataInfo; lock?: DataDirLock },
   iam?: SandboxIam,
 ): Sandbox {
   const { region } = opts;
@@ -144,7 +153,7 @@ function sandboxOf(
       iam.setPolicy(doc);
     },
     stop: () => {
-      stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => undefined);
+      stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => opts.lock?.release());
       return stopped;
     },
   };
@@ -158,9 +167,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     opts.iamPolicy === undefined
       ? undefined
       : new SandboxIam({ region, accountId: opts.accountId ?? "123456789012" }, opts.iamPolicy);
-  const { server, data } = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1), iam);
-  const port = await listen(server, opts.port ?? 0, host);
-  const dynamo = await startDynamoBeside(server, opts, host, port, iam);
+  const { server, data, lock } = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1), iam);
+  let port: number;
+  let dynamo: DynamoServer | undefined;
+  try {
+    port = await listen(server, opts.port ?? 0, host);
+    dynamo = await startDynamoBeside(server, opts, host, port, iam);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const sandbox = sandboxOf(
     server,
     dynamo,
@@ -169,6 +185,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       region,
       accountId: opts.accountId ?? "123456789012",
       ...(data ? { data } : {}),
+      ...(lock ? { lock } : {}),
     },
     iam,
   );

@@ -16,9 +16,18 @@
  * than against an in-memory one; reads cost nothing extra.
  *
  * A file that cannot be read or does not hold a saved state is a startup error naming the file; it is never
- * replaced by an empty state.
+ * replaced by an empty state. One sandbox at a time uses a directory (`sandbox.lock`, see DataDirLock).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
@@ -28,6 +37,8 @@ import type { ApiKey, RestApi, SandboxState, UsagePlan } from "./state.js";
 
 /** The state file's name inside the data directory (dynalite's LevelDB files ignore it). */
 export const STATE_FILE_NAME = "apigateway-state.json";
+/** Held (with the holder's pid) while a sandbox uses the data directory. */
+export const LOCK_FILE_NAME = "sandbox.lock";
 
 const FORMAT = "upg-sandbox-state";
 const VERSION = 1;
@@ -276,5 +287,60 @@ export function persistOrFail(deps: { persist?: () => void }): void {
     deps.persist();
   } catch (err) {
     fail("InternalFailure", `The sandbox could not save its state: ${(err as Error).message}`);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function heldBy(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One sandbox per data directory: two would overwrite each other's state file. The lock file holds the pid of
+ * the sandbox using the directory; a lock whose process is gone (a sandbox killed with -9) is taken over.
+ */
+export class DataDirLock {
+  private constructor(readonly path: string) {}
+
+  static acquire(dataDir: string): DataDirLock {
+    const path = join(dataDir, LOCK_FILE_NAME);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        writeFileSync(path, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
+        return new DataDirLock(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+          throw new UserError(`Cannot lock the sandbox data directory ${dataDir}: ${(err as Error).message}`);
+        }
+      }
+      const pid = heldBy(path);
+      if (pid !== undefined && isRunning(pid)) {
+        throw new UserError(
+          `The sandbox data directory ${dataDir} is in use by another sandbox (process ${pid}).`,
+          {
+            hint: "Stop that sandbox first, or start this one with another --data directory.",
+          },
+        );
+      }
+      rmSync(path, { force: true }); // left by a sandbox that is gone
+    }
+    throw new UserError(`Cannot lock the sandbox data directory ${dataDir}: ${path} keeps coming back.`);
+  }
+
+  release(): void {
+    if (heldBy(this.path) === process.pid) rmSync(this.path, { force: true });
   }
 }

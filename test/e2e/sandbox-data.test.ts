@@ -205,6 +205,12 @@ describe("upg sandbox --data DIR", { timeout: 120_000 }, () => {
     const usage = after.usage.Gold as Record<string, number[][]>;
     expect(Object.values(usage).map((days) => days[0]?.[0])).toContain(37);
     await expectCleanAgainst(p, again);
+    // A second sandbox on the same directory would overwrite this one's state: refused.
+    const second = await runCli(["sandbox", "--port", "0", "--data", dataDir], { timeoutMs: 30_000 });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      `Error: The sandbox data directory ${dataDir} is in use by another sandbox (process ${again.cli.child.pid}).`,
+    );
 
     // SIGKILL right after a 2xx: that change is kept too, and the id sequence goes on after it.
     const last = await again.sdk.send(new CreateApiKeyCommand({ name: "acknowledged-then-killed" }));
@@ -232,7 +238,9 @@ describe("upg sandbox --data DIR", { timeout: 120_000 }, () => {
     const r = await runCli(["sandbox", "--port", "0", "--data", dataDir], { timeoutMs: 30_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Error: Cannot load the sandbox state from ${file}: not valid JSON`);
-    expect(r.stderr).toContain("move it away to start this directory's API Gateway account afresh (its DynamoDB tables are kept)");
+    expect(r.stderr).toContain(
+      "move it away to start this directory's API Gateway account afresh (its DynamoDB tables are kept)",
+    );
     expect(r.stderr).not.toContain("unexpected error");
     expect(r.stdout).not.toContain("upg sandbox is running");
     expect(readFileSync(file, "utf8")).toBe('{"format":"upg-sandbox-state","version":1,"plans":[{"id":');

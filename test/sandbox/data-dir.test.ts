@@ -1,6 +1,16 @@
 // startSandbox({ dataDir }): the API Gateway state and SNS topics survive a restart, every acknowledged change
 // is on disk before its answer, and an unusable state file is a clear startup error (never a silent reset).
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +33,7 @@ import { CreateTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/clien
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
 import { type SandboxOptions, STATE_FILE_NAME, startSandbox } from "../../src/sandbox/index.js";
+import { LOCK_FILE_NAME } from "../../src/sandbox/persist.js";
 import {
   createApiWithStages,
   expectApiError,
@@ -224,7 +235,8 @@ describe("startSandbox({ dataDir })", () => {
     const t = await start(dir);
     const plan = await t.client.send(new CreateUsagePlanCommand({ name: "acknowledged" }));
     const copy = tempDir();
-    cpSync(dir, copy, { recursive: true });
+    // The files as they are on disk right now (the lock belongs to the running sandbox, not to the state).
+    cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith(LOCK_FILE_NAME) });
     const other = await startTestSandbox({ dataDir: copy });
     try {
       const plans = (await other.client.send(new GetUsagePlansCommand({}))).items ?? [];
@@ -340,5 +352,38 @@ describe("an unusable state file is a startup error, never a silent reset", () =
     expect((err as UserError).hint).toContain("--region eu-west-1");
     const back = await start(dir, { region: "eu-west-1" });
     expect((await back.client.send(new GetUsagePlansCommand({}))).items?.map((p) => p.name)).toEqual(["eu"]);
+  });
+});
+
+describe("one sandbox per data directory", () => {
+  it("a second sandbox on a directory in use is refused, naming the process; stop() frees the directory", async () => {
+    const dir = tempDir();
+    await start(dir);
+    expect(readFileSync(join(dir, LOCK_FILE_NAME), "utf8").trim()).toBe(String(process.pid));
+    const err = await rejectionOf(startSandbox({ dataDir: dir, dynamo: false }));
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toBe(
+      `The sandbox data directory ${dir} is in use by another sandbox (process ${process.pid}).`,
+    );
+    expect((err as UserError).hint).toContain("another --data directory");
+    await stop();
+    expect(existsSync(join(dir, LOCK_FILE_NAME))).toBe(false);
+    await start(dir);
+  });
+
+  it("a lock left by a sandbox that is gone (killed with -9) is taken over", async () => {
+    const dir = tempDir();
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(join(dir, LOCK_FILE_NAME), `${gone}\n`);
+    const t = await start(dir);
+    expect(t.sb.data?.restored).toBe(false);
+    expect(readFileSync(join(dir, LOCK_FILE_NAME), "utf8").trim()).toBe(String(process.pid));
+  });
+
+  it("a start that fails on the state file leaves no lock behind", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, STATE_FILE_NAME), "not json");
+    await rejectionOf(startSandbox({ dataDir: dir, dynamo: false }));
+    expect(existsSync(join(dir, LOCK_FILE_NAME))).toBe(false);
   });
 });
