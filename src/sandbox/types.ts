@@ -124,7 +124,7 @@ export interface SandboxAdmin {
   resetCounters(): Promise<void>;
   recordUsage(u: UsageRecord): Promise<void>;
   setThrottling(on: boolean): Promise<void>;
-  /** Wipe all API Gateway state (and refill the throttle buckets). */
+  /** Wipe all API Gateway state (and refill the throttle buckets); with `dataDir` the empty account is saved. */
   reset(): Promise<void>;
   identity(): Promise<CallerIdentity>;
   status(): Promise<SandboxStatus>;

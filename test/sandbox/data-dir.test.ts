@@ -341,6 +341,16 @@ describe("an unusable state file is a startup error, never a silent reset", () =
     },
   );
 
+  it("a state file that cannot be read (a directory in its place) is a startup error naming it", async () => {
+    const dir = tempDir();
+    const file = join(dir, STATE_FILE_NAME);
+    mkdirSync(file);
+    const err = await rejectionOf(startSandbox({ dataDir: dir, dynamo: false }));
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toContain(`Cannot load the sandbox state from ${file}: `);
+    expect((err as UserError).message).toContain("EISDIR");
+  });
+
   it("a state saved for another region is refused with the region to use", async () => {
     const dir = tempDir();
     const t = await start(dir, { region: "eu-west-1" });
