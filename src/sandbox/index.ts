@@ -2,24 +2,31 @@
  * The local AWS sandbox: an API Gateway v1 control-plane emulator speaking the real REST-JSON wire protocol,
  * plus dynalite (DynamoDB) in the same process, and SNS (query protocol) on the API Gateway port under /sns.
  *
+ * With `dataDir` everything an account holds survives a restart: dynalite keeps its tables there, and the API
+ * Gateway state (plans, keys, usage-plan keys, REST APIs and stages, usage, the id sequence) and the SNS topics
+ * are saved to `dataDir/apigateway-state.json` before each change is answered (see persist.ts).
+ *
  * Not emulated on purpose: SigV4 checks (any credentials are accepted; only a signature scoped to another region
- * is refused, 403 InvalidSignatureException) and persistence of API Gateway state (only dynalite persists, with `dataDir`).
+ * is refused, 403 InvalidSignatureException).
  */
 
+import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { parseFaults } from "./admin.js";
 import { createAdminClient } from "./admin-client.js";
 import { type DynamoServer, startDynamo, urlHost } from "./dynamo.js";
 import { Counters, FaultInjector } from "./faults.js";
 import { SandboxIam } from "./iam.js";
+import { DataDirLock, StateFile } from "./persist.js";
 import { createRouter } from "./routes.js";
 import { close, createApiServer, listen } from "./server.js";
 import { createSnsAdmin } from "./sns/admin-client.js";
 import { SEEDED_TOPIC_NAME, SNS_OPERATIONS, SNS_PATH, SnsState, topicArn } from "./sns/index.js";
 import { SandboxState } from "./state.js";
 import { Throttler } from "./throttle.js";
-import type { Sandbox, SandboxOptions, SeedResult } from "./types.js";
+import type { Sandbox, SandboxDataInfo, SandboxOptions, SeedResult } from "./types.js";
 
+export { STATE_FILE_NAME } from "./persist.js";
 export { DEFAULT_LIMITS } from "./state.js";
 export type * from "./types.js";
 
@@ -45,7 +52,14 @@ function envOf(
   };
 }
 
-function createEmulator(opts: SandboxOptions, region: string, timeScale: number, iam?: SandboxIam): Server {
+interface Emulator {
+  server: Server;
+  data?: SandboxDataInfo;
+  lock?: DataDirLock;
+}
+
+/** The emulator, with the state saved in `dataDir` loaded (a UserError when that file is unusable). */
+function createEmulator(opts: SandboxOptions, region: string, timeScale: number, iam?: SandboxIam): Emulator {
   const accountId = opts.accountId ?? "123456789012";
   const state = new SandboxState(
     {
@@ -60,7 +74,25 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number,
   const faults = new FaultInjector(timeScale);
   if (opts.faults) faults.set(parseFaults(opts.faults, operations));
   const throttler = new Throttler(timeScale, opts.throttling ?? true);
-  return createApiServer({
+  const sns = new SnsState(accountId, region);
+  let stateFile: StateFile | undefined;
+  let data: SandboxDataInfo | undefined;
+  let lock: DataDirLock | undefined;
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    lock = DataDirLock.acquire(opts.dataDir);
+    stateFile = new StateFile(opts.dataDir, state, sns);
+    let restored: boolean;
+    try {
+      restored = stateFile.load();
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    const loaded = { usagePlans: state.plans.size, apiKeys: state.keys.size, restApis: state.restApis.size };
+    data = { dir: opts.dataDir, stateFile: stateFile.path, restored, loaded };
+  }
+  const server = createApiServer({
     state,
     router,
     throttler,
@@ -68,9 +100,11 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number,
     counters: new Counters(),
     timeScale,
     operations,
-    sns: new SnsState(accountId, region),
+    sns,
     ...(iam ? { iam } : {}),
+    ...(stateFile ? { persist: () => stateFile.save() } : {}),
   });
+  return { server, ...(data ? { data } : {}), ...(lock ? { lock } : {}) };
 }
 
 /** dynalite on port+1 when a port was given, else on dynamoPort or a free port; closes `server` on failure. */
@@ -95,7 +129,7 @@ function sandboxOf(
   server: Server,
   dynamo: DynamoServer | undefined,
   endpoint: string,
-  opts: { region: string; accountId: string },
+  opts: { region: string; accountId: string; data?: SandboxDataInfo; lock?: DataDirLock },
   iam?: SandboxIam,
 ): Sandbox {
   const { region } = opts;
@@ -109,6 +143,7 @@ function sandboxOf(
   let stopped: Promise<void> | undefined;
   return {
     ...info,
+    ...(opts.data ? { data: { ...opts.data } } : {}),
     admin: createAdminClient(endpoint),
     sns,
     env: () => envOf(info, sns.endpoint),
@@ -118,7 +153,7 @@ function sandboxOf(
       iam.setPolicy(doc);
     },
     stop: () => {
-      stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => undefined);
+      stopped ??= Promise.all([close(server), dynamo?.stop()]).then(() => opts.lock?.release());
       return stopped;
     },
   };
@@ -132,9 +167,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     opts.iamPolicy === undefined
       ? undefined
       : new SandboxIam({ region, accountId: opts.accountId ?? "123456789012" }, opts.iamPolicy);
-  const server = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1), iam);
-  const port = await listen(server, opts.port ?? 0, host);
-  const dynamo = await startDynamoBeside(server, opts, host, port, iam);
+  const { server, data, lock } = createEmulator(opts, region, checkTimeScale(opts.timeScale ?? 1), iam);
+  let port: number;
+  let dynamo: DynamoServer | undefined;
+  try {
+    port = await listen(server, opts.port ?? 0, host);
+    dynamo = await startDynamoBeside(server, opts, host, port, iam);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const sandbox = sandboxOf(
     server,
     dynamo,
@@ -142,10 +184,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     {
       region,
       accountId: opts.accountId ?? "123456789012",
+      ...(data ? { data } : {}),
+      ...(lock ? { lock } : {}),
     },
     iam,
   );
-  if (opts.seed) await seedSample(sandbox);
+  // A restored account is never seeded again (it would get a second weather-api).
+  if (opts.seed && !data?.restored) await seedSample(sandbox);
   return sandbox;
 }
 

@@ -2,6 +2,7 @@
 import { fail } from "./errors.js";
 import type { QuotaPeriod, QuotaSettings, SandboxState, ThrottleSettings } from "./state.js";
 import {
+  checkLength,
   checkNonNegativeInt,
   checkNonNegativeNumber,
   isJsonObject,
@@ -12,6 +13,30 @@ import {
 
 const MAX_OFFSET: Readonly<Record<QuotaPeriod, number>> = { DAY: 0, WEEK: 6, MONTH: 27 };
 const THROTTLE_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY", "*"];
+
+/**
+ * [U] AWS documents no length limit for a usage plan's name or description, and none was recorded. Without one,
+ * a 10 MB name would make every GetUsagePlans page tens of MB. We use the limits AWS enforces on the API key's
+ * name and description (1024 and 125,000 characters, recorded on AWS); upg does not rely on either.
+ */
+export const PLAN_NAME_MAX = 1024;
+export const PLAN_DESCRIPTION_MAX = 125_000;
+
+export function checkPlanName(name: string): string {
+  return checkLength(
+    name,
+    PLAN_NAME_MAX,
+    `Invalid Usage Plan name, can be at most ${PLAN_NAME_MAX} characters.`,
+  );
+}
+
+export function checkPlanDescription(d: string): string {
+  return checkLength(
+    d,
+    PLAN_DESCRIPTION_MAX,
+    `Invalid Usage Plan description, can be at most ${PLAN_DESCRIPTION_MAX} characters.`,
+  );
+}
 
 export function checkPeriod(p: string): QuotaPeriod {
   if (p !== "DAY" && p !== "WEEK" && p !== "MONTH") {
@@ -55,6 +80,12 @@ export function parseThrottle(o: JsonObject): ThrottleSettings {
     burstLimit: burst === undefined ? undefined : checkNonNegativeInt(burst, "burstLimit"),
     rateLimit: rate === undefined ? undefined : checkNonNegativeNumber(rate, "rateLimit"),
   };
+}
+
+/** A throttle that sets neither member is no throttle: it is not stored, so responses omit it (as AWS does). */
+export function parsePlanThrottle(o: JsonObject | undefined): ThrottleSettings | undefined {
+  const t = o && parseThrottle(o);
+  return t && (t.burstLimit !== undefined || t.rateLimit !== undefined) ? t : undefined;
 }
 
 /**
@@ -102,6 +133,12 @@ export function checkApiStageExists(state: SandboxState, apiId: string, stage: s
   if (!api.stages.has(stage)) fail("NotFoundException", `API Stage not found: ${apiId}:${stage}`);
 }
 
+/** Unset members are omitted; a throttle with no member at all is omitted by the caller (`renderPlanThrottle`). */
 export function renderThrottle(t: ThrottleSettings) {
   return { burstLimit: t.burstLimit, rateLimit: t.rateLimit };
+}
+
+/** The plan's `throttle` member: absent when unset or when it has no member (never `{}`). */
+export function renderPlanThrottle(t: ThrottleSettings | undefined) {
+  return t && (t.burstLimit !== undefined || t.rateLimit !== undefined) ? renderThrottle(t) : undefined;
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ADMIN_PREFIX, type AdminDeps, handleAdmin } from "./admin.js";
 import { ApiError, apiError, fail, tooManyRequests } from "./errors.js";
 import type { SandboxIam } from "./iam.js";
+import { persistOrFail } from "./persist.js";
 import type { ApiResponse, RequestContext, RouteMatch, Router } from "./router.js";
 import { handleSnsAdmin, isSnsPath, SNS_ADMIN_PREFIX, type SnsState, serveSns } from "./sns/index.js";
 import type { SandboxState } from "./state.js";
@@ -26,6 +27,8 @@ export interface ServerDeps extends AdminDeps {
   iam?: SandboxIam;
   /** SNS (query protocol, XML) under /sns and its admin under /_sandbox/sns/. */
   sns?: SnsState;
+  /** Save the state (with `dataDir`): called after a request changed it, before it is answered. */
+  persist?: () => void;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -135,6 +138,11 @@ async function serveApi(
   return match.route.handler(ctx);
 }
 
+/** Reads are GETs; a failed request leaves the state as it was (handlers validate before they write). */
+function changesState(method: string | undefined, response: ApiResponse): boolean {
+  return method !== "GET" && method !== "HEAD" && response.status >= 200 && response.status < 300;
+}
+
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.setHeader("x-amzn-RequestId", randomUUID());
   try {
@@ -151,6 +159,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const response = rawPath.startsWith(ADMIN_PREFIX)
       ? (snsAdmin ?? handleAdmin(deps, req.method ?? "", rawPath, body))
       : await serveApi(deps, req, rawPath, query, body);
+    if (response && changesState(req.method, response)) persistOrFail(deps);
     if (response) send(res, response);
   } catch (err) {
     send(res, errorResponse(err));

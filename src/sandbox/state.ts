@@ -155,6 +155,16 @@ export class SandboxState {
     return this.seq;
   }
 
+  /** The last sequence number handed out (saved with the state, so a restart continues after it). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Continue the sequence after `seq` (never moves it backwards). */
+  continueSeqAfter(seq: number): void {
+    this.seq = Math.max(this.seq, seq);
+  }
+
   requirePlan(id: string): UsagePlan {
     return this.plans.get(id) ?? fail("NotFoundException", "Invalid Usage Plan ID specified");
   }

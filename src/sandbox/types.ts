@@ -56,7 +56,11 @@ export interface SandboxOptions {
   throttling?: boolean;
   /** Default false for startSandbox(); `upg sandbox` seeds. */
   seed?: boolean;
-  /** dynalite persistence directory; in-memory when absent. */
+  /**
+   * Keep everything in this directory (created when missing): dynalite's tables, and the API Gateway state and
+   * SNS topics in `apigateway-state.json`, saved before each change is answered. Restarting with the same
+   * directory shows the same account. In memory when absent.
+   */
   dataDir?: string;
   faults?: FaultConfig;
   /** Default true: also start dynalite. */
@@ -120,7 +124,7 @@ export interface SandboxAdmin {
   resetCounters(): Promise<void>;
   recordUsage(u: UsageRecord): Promise<void>;
   setThrottling(on: boolean): Promise<void>;
-  /** Wipe all API Gateway state (and refill the throttle buckets). */
+  /** Wipe all API Gateway state (and refill the throttle buckets); with `dataDir` the empty account is saved. */
   reset(): Promise<void>;
   identity(): Promise<CallerIdentity>;
   status(): Promise<SandboxStatus>;
@@ -142,11 +146,24 @@ export interface SandboxSns {
   reset(): Promise<void>;
 }
 
+/** Where a sandbox started with `dataDir` keeps its state. */
+export interface SandboxDataInfo {
+  dir: string;
+  /** The API Gateway + SNS state file. */
+  stateFile: string;
+  /** True when a saved state was loaded at start (false: a new data directory). */
+  restored: boolean;
+  /** What the account held when the sandbox started. */
+  loaded: { usagePlans: number; apiKeys: number; restApis: number };
+}
+
 export interface Sandbox {
   apigatewayEndpoint: string;
   dynamodbEndpoint?: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Present when started with `dataDir`. */
+  data?: SandboxDataInfo;
   admin: SandboxAdmin;
   sns: SandboxSns;
   env(): Record<string, string>;

@@ -79,7 +79,7 @@ describe("CreateApiKey", () => {
   });
 
   it("409 API Key already exists for a duplicate value", async () => {
-    const value = "duplicate-value-0123456789";
+    const value = "duplicateValue0123456789";
     await create({ value });
     await expectApiError(create({ value }), 409, "ConflictException", "API Key already exists");
   });
@@ -214,7 +214,7 @@ describe("UpdateApiKey", () => {
 
 describe("DeleteApiKey", () => {
   it("202, then 404; the value becomes free again", async () => {
-    const value = "reusable-value-0123456789";
+    const value = "reusableValue0123456789";
     const { id } = await create({ value });
     const res = await t.client.send(new DeleteApiKeyCommand({ apiKey: id }));
     expect(res.$metadata.httpStatusCode).toBe(202);

@@ -1,4 +1,7 @@
-import { APIGatewayClient, GetRestApisCommand } from "@aws-sdk/client-api-gateway";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { APIGatewayClient, CreateUsagePlanCommand, GetRestApisCommand } from "@aws-sdk/client-api-gateway";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import {
@@ -36,6 +39,13 @@ describe("upg sandbox", () => {
       expect(help).toContain(option);
     }
     expect(help).toContain("Examples:");
+    const flat = help.replace(/\s+/g, " ");
+    expect(flat).toMatch(
+      /--data <dir> keep the account in this directory across restarts: API Gateway state/,
+    );
+    expect(flat).toContain(
+      "With --data DIR the whole account is kept in DIR: every change is saved before it is answered",
+    );
   });
 
   it("rejects bad option values", async () => {
@@ -95,5 +105,68 @@ describe("upg sandbox", () => {
     expect(output).toContain("throttling on (time scale 0.01)");
     expect(output.trimEnd().endsWith("upg sandbox stopped.")).toBe(true);
     await expect(fetch(`${endpoint}/usageplans`)).rejects.toThrow();
+  });
+
+  it("with --data: says where the account is kept; a restart restores it and does not seed again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "upg-cli-sandbox-data-"));
+    const opts: SandboxCommandOptions = {
+      port: 0,
+      host: "127.0.0.1",
+      region: "us-east-1",
+      timeScale: 0.01,
+      throttling: false,
+      seed: true,
+      data: dir,
+    };
+    const run = async (during?: (endpoint: string) => Promise<void>) => {
+      let output = "";
+      await runSandbox(opts, {
+        write: (text) => {
+          output += text;
+        },
+        waitForStop: async () => {
+          const endpoint = /export AWS_ENDPOINT_URL_API_GATEWAY=(\S+)/.exec(output)?.[1] ?? "";
+          await during?.(endpoint);
+        },
+      });
+      return output;
+    };
+    try {
+      const first = await run(async (endpoint) => {
+        const client = new APIGatewayClient({
+          endpoint,
+          region: "us-east-1",
+          credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" },
+          maxAttempts: 1,
+        });
+        await client.send(new CreateUsagePlanCommand({ name: "kept" }));
+        client.destroy();
+      });
+      expect(first).toContain(
+        `  Data         ${dir}   (API Gateway, DynamoDB and SNS topics kept across restarts; new)\n`,
+      );
+      expect(first).toContain(`API Gateway state: ${join(dir, "apigateway-state.json")}`);
+      expect(first).toContain("Seeded REST API weather-api");
+      const second = await run();
+      expect(second).toContain("restored 1 usage plan, 3 API keys, 1 REST API)");
+      expect(second).toContain("Not seeded: the account was restored from the data directory.");
+      expect(second).not.toContain("Seeded REST API");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("without --data: the banner says the account is in memory", async () => {
+    let output = "";
+    await runSandbox(
+      { port: 0, host: "127.0.0.1", region: "us-east-1", timeScale: 1, throttling: false, seed: false },
+      {
+        write: (text) => {
+          output += text;
+        },
+        waitForStop: async () => undefined,
+      },
+    );
+    expect(output).toContain("Data         in memory (gone when the sandbox stops; keep it with --data DIR)");
   });
 });

@@ -31,7 +31,7 @@ Examples:
   $ upg sandbox --port 0                     # any free ports
   $ upg sandbox --time-scale 0.01            # AWS rate limits, 100x faster (20 s becomes 200 ms)
   $ upg sandbox --no-throttling --no-seed    # empty account, no rate limits
-  $ upg sandbox --data ./.sandbox-data       # keep DynamoDB tables between runs
+  $ upg sandbox --data ./.sandbox-data       # keep the whole account (API Gateway, DynamoDB, SNS) between runs
   $ upg sandbox --latency 200 --error-rate 429=0.1,500=0.05
   $ upg iam-policy --read-only -o json > ro.json && upg sandbox --iam-policy ro.json
 
@@ -97,20 +97,42 @@ function seedLines(seed: SeedResult): string {
   );
 }
 
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? "" : "s"}`;
+}
+
+/** Where the account is kept, and whether it was restored. */
+function dataLine(sb: Sandbox): string {
+  const data = sb.data;
+  if (!data) return "  Data         in memory (gone when the sandbox stops; keep it with --data DIR)\n";
+  const { usagePlans, apiKeys, restApis } = data.loaded;
+  const state = data.restored
+    ? `restored ${plural(usagePlans, "usage plan")}, ${plural(apiKeys, "API key")}, ${plural(restApis, "REST API")}`
+    : "new";
+  return (
+    `  Data         ${data.dir}   (API Gateway, DynamoDB and SNS topics kept across restarts; ${state})\n` +
+    `               API Gateway state: ${data.stateFile}\n`
+  );
+}
+
 export function formatBanner(sb: Sandbox, opts: SandboxCommandOptions, seed: SeedResult | undefined): string {
   const throttling = opts.throttling ? `on (time scale ${opts.timeScale})` : "off";
   return (
     "upg sandbox is running. Press Ctrl-C to stop.\n\n" +
     `  API Gateway  ${sb.apigatewayEndpoint}   (admin: ${sb.apigatewayEndpoint}/_sandbox/status)\n` +
-    `  DynamoDB     ${sb.dynamodbEndpoint ?? "off"}${opts.data ? `   (data in ${opts.data})` : "   (in memory)"}\n` +
+    `  DynamoDB     ${sb.dynamodbEndpoint ?? "off"}\n` +
     `  SNS          ${sb.sns.endpoint}   (topic ${sb.sns.topicArn}; published: ${sb.apigatewayEndpoint}/_sandbox/sns/messages)\n` +
     `  Region       ${sb.region}   throttling ${throttling}\n` +
+    dataLine(sb) +
     (opts.iamPolicy
       ? `  IAM policy   ${opts.iamPolicy} (calls it does not allow get AccessDeniedException)\n`
       : "") +
     "\n" +
     `Paste into another shell:\n\n${exportLines(sb)}\n` +
-    (seed ? `${seedLines(seed)}\n` : "")
+    (seed ? `${seedLines(seed)}\n` : "") +
+    (opts.seed && sb.data?.restored
+      ? "Not seeded: the account was restored from the data directory.\n\n"
+      : "")
   );
 }
 
@@ -135,7 +157,8 @@ export async function runSandbox(opts: SandboxCommandOptions, io: SandboxCommand
     ...(iamPolicy === undefined ? {} : { iamPolicy }),
   });
   try {
-    const seed = opts.seed ? await seedSample(sb) : undefined;
+    // A restored account already has what it had (seeding again would add a second weather-api).
+    const seed = opts.seed && !sb.data?.restored ? await seedSample(sb) : undefined;
     io.write(formatBanner(sb, opts, seed));
     await io.waitForStop();
   } finally {
@@ -162,9 +185,10 @@ export function registerSandboxCommand(program: Command): void {
     .summary("Run a local API Gateway + DynamoDB to try upg on (no AWS account needed).")
     .description(
       "Run a local AWS sandbox on loopback: an API Gateway control-plane emulator (usage plans, API keys, " +
-        "usage, stages, tags; AWS rate limits and error codes) and DynamoDB (dynalite). Seeds a sample " +
-        "weather-api with stages dev and prod and a few API keys, prints ready-to-paste export lines, and " +
-        "runs until Ctrl-C.",
+        "usage, stages, tags; AWS rate limits, input limits and error codes), DynamoDB (dynalite) and SNS. " +
+        "Seeds a sample weather-api with stages dev and prod and a few API keys, prints ready-to-paste " +
+        "export lines, and runs until Ctrl-C. With --data DIR the whole account is kept in DIR: every change " +
+        "is saved before it is answered, and the next start with the same DIR restores it (and does not seed).",
     )
     .option("--port <n>", "API Gateway port (0 = any free port)", parsePort, DEFAULT_SANDBOX_PORT)
     .option("--dynamo-port <n>", "DynamoDB port (default: the API Gateway port + 1)", parsePort)
@@ -172,7 +196,11 @@ export function registerSandboxCommand(program: Command): void {
     .option("--region <region>", "AWS region the sandbox answers for", "us-east-1")
     .option("--time-scale <x>", "multiply every throttle period and injected latency by x", parsePositive, 1)
     .option("--no-throttling", "turn off the emulated API Gateway control-plane rate limits")
-    .option("--data <dir>", "persist DynamoDB tables in this directory (default: in memory)")
+    .option(
+      "--data <dir>",
+      "keep the account in this directory across restarts: API Gateway state (plans, keys, stages, usage), " +
+        "DynamoDB tables and SNS topics (default: in memory)",
+    )
     .option("--no-seed", "start with an empty account (no weather-api, no API keys)")
     .option("--latency <ms>", "add this latency to every API Gateway call", parseNonNegative)
     .option(

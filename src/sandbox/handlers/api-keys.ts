@@ -37,10 +37,18 @@ export const checkKeyName = (name: string) =>
 export const checkKeyDescription = (d: string) =>
   checkLength(d, 125_000, "Invalid API Key description specified.");
 
-/** [U] AWS documents an alphanumeric alphabet but its enforcement is unknown: only the length is checked. */
+/**
+ * AWS's rule: 20–128 characters (both messages recorded on AWS), letters and digits only (documented).
+ * [U] AWS's message for a value with another character is not known; ours follows the style of the other two.
+ * The length is checked first, so a value that is both too short and not alphanumeric gets AWS's known message.
+ */
 export function checkKeyValue(v: string): string {
   if (v.length < 20) fail("BadRequestException", "API Key value should be at least 20 characters");
-  return checkLength(v, 128, "API Key value exceeds maximum size of 128 characters");
+  checkLength(v, 128, "API Key value exceeds maximum size of 128 characters");
+  if (!/^[A-Za-z0-9]+$/.test(v)) {
+    fail("BadRequestException", "API Key value should contain only alphanumeric characters (A-Z, a-z, 0-9)");
+  }
+  return v;
 }
 
 /** API keys per account: 10,000, not adjustable on AWS. */

@@ -8,6 +8,8 @@ import { allowedPaths, decodePointer, invalidPatchPath, type PatchOp, requireVal
 import {
   checkApiStageExists,
   checkPeriod,
+  checkPlanDescription,
+  checkPlanName,
   finalizeQuota,
   normaliseMethodKey,
   parseMethodThrottleMap,
@@ -87,10 +89,12 @@ const removeApiStage: PlanPatch = (d, op, env) => {
 /** Keyed "op path"; the remove entries are in the order AWS lists them in its error message. */
 const PLAN_PATCHES: Readonly<Record<string, PlanPatch>> = {
   "replace /name": (d, op) => {
-    d.name = requireValue(op) || fail("BadRequestException", "Invalid usage plan name specified");
+    d.name = checkPlanName(
+      requireValue(op) || fail("BadRequestException", "Invalid usage plan name specified"),
+    );
   },
   "replace /description": (d, op) => {
-    d.description = op.value || undefined;
+    d.description = checkPlanDescription(op.value ?? "") || undefined;
   },
   "replace /productCode": setProductCode,
   "replace /throttle/rateLimit": setThrottle("rateLimit"),

@@ -6,9 +6,12 @@ import { filtered, listBody, paginate } from "../pagination.js";
 import { parsePatchOperations } from "../patch.js";
 import {
   checkApiStageExists,
+  checkPlanDescription,
+  checkPlanName,
   parseMethodThrottleMap,
+  parsePlanThrottle,
   parseQuota,
-  parseThrottle,
+  renderPlanThrottle,
   renderThrottle,
 } from "../plan-settings.js";
 import { accepted, created, ok, type RequestContext, type Route } from "../router.js";
@@ -20,6 +23,10 @@ import { applyPlanPatches } from "./usage-plan-patch.js";
 /** AWS really answers with this un-interpolated template for an empty apiId/stage (reference §3.1, [R S21]). */
 const EMPTY_API_STAGE = "Invalid API Stage {api: %s, stage: %s} specified for usageplan %s";
 
+/**
+ * A stage without method overrides has no `throttle` member. [U] An override sent with neither member
+ * (`"/pets/GET": {}`) is kept and shown as sent: it was set, unlike an absent one.
+ */
 function renderApiStage(s: ApiStage) {
   const throttle = [...s.throttle].map(([k, t]) => [k, renderThrottle(t)] as const);
   return {
@@ -30,7 +37,7 @@ function renderApiStage(s: ApiStage) {
 }
 
 /**
- * `apiStages` is always present; unset optionals are omitted. Tags: Create echoes them only when sent,
+ * `apiStages` is always present; unset optionals are omitted (a throttle without members too, never `{}`). Tags: Create echoes them only when sent,
  * Get/Update always include them, and [U] list items include them only when non-empty.
  */
 export function renderPlan(p: UsagePlan, tags: TagsMode) {
@@ -39,7 +46,7 @@ export function renderPlan(p: UsagePlan, tags: TagsMode) {
     name: p.name,
     description: p.description,
     apiStages: p.apiStages.map(renderApiStage),
-    throttle: p.throttle && renderThrottle(p.throttle),
+    throttle: renderPlanThrottle(p.throttle),
     quota: p.quota && { limit: p.quota.limit, offset: p.quota.offset, period: p.quota.period },
     productCode: p.productCode,
     tags: renderTags(p.tags, tags),
@@ -76,6 +83,9 @@ function createUsagePlan(ctx: RequestContext) {
   const body = ctx.json();
   const name = optString(body, "name");
   if (!name) fail("BadRequestException", "Invalid usage plan name specified: 'name' is required");
+  checkPlanName(name);
+  const description = optString(body, "description");
+  if (description) checkPlanDescription(description);
   const throttle = optObject(body, "throttle");
   const quota = optObject(body, "quota");
   const tags = bodyTags(state, body);
@@ -83,9 +93,9 @@ function createUsagePlan(ctx: RequestContext) {
     seq: state.nextSeq(),
     id: newId(ID_LENGTH.usagePlan, (x) => state.plans.has(x)),
     name,
-    description: optString(body, "description") || undefined,
+    description: description || undefined,
     apiStages: parseApiStages(state, body),
-    throttle: throttle && parseThrottle(throttle),
+    throttle: parsePlanThrottle(throttle),
     quota: quota && parseQuota(quota),
     tags: tags ?? new Map(),
   };

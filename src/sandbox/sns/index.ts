@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiError, codeForStatus } from "../errors.js";
 import type { Counters, FaultInjector } from "../faults.js";
+import { persistOrFail } from "../persist.js";
 import type { ApiResponse } from "../router.js";
 import { SNS_HANDLERS } from "./handlers.js";
 import { errorXml, QueryParams, resultXml, SnsError, snsCodeForStatus, snsError } from "./query.js";
@@ -31,7 +32,12 @@ export interface SnsDeps {
   counters: Counters;
   /** The sandbox's IAM policy check, when it runs with one: the complete 403 answer for a refused call. */
   iam?: { snsDenial(action: string, resource: string): { status: number; body: string } | undefined };
+  /** Save the sandbox state (with `dataDir`) after a topic was created or deleted, before answering. */
+  persist?: () => void;
 }
+
+/** The actions that change what is kept across restarts (published messages are not kept). */
+const PERSISTED_ACTIONS: ReadonlySet<string> = new Set(["CreateTopic", "DeleteTopic"]);
 
 export function isSnsPath(rawPath: string): boolean {
   return rawPath === SNS_PATH || rawPath === `${SNS_PATH}/`;
@@ -99,6 +105,7 @@ export async function serveSns(
       return;
     }
     const result = handler({ state: deps.sns, params, region, now: Date.now() });
+    if (PERSISTED_ACTIONS.has(action)) persistOrFail(deps);
     reply(res, 200, resultXml(action, result, requestId));
   } catch (err) {
     const { error, headers } =

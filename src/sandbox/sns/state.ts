@@ -98,6 +98,12 @@ export class SnsState {
     return [...this.topics.values()].flatMap((m) => [...m.values()]).sort((a, b) => (a.arn < b.arn ? -1 : 1));
   }
 
+  /** Replace every topic with `topics` (a saved sandbox state); messages are not kept across restarts. */
+  restoreTopics(topics: readonly SnsTopic[]): void {
+    this.topics.clear();
+    for (const t of topics) this.regionTopics(t.region).set(t.name, t);
+  }
+
   record(message: SnsMessage): void {
     this.messages.push(message);
   }
