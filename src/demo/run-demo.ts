@@ -45,14 +45,15 @@ function upg(cwd: string, env: Record<string, string>, ...args: string[]): Promi
 function projectDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "upg-demo-"));
   cpSync(join(ROOT, "plans"), join(dir, "plans"), { recursive: true });
-  // AWS's control-plane limits, scaled like the sandbox (UpdateUsagePlan: one per 20 s → 200 ms).
+  // AWS's control-plane limits, scaled like the sandbox: the rate and the UpdateUsagePlan interval scale
+  // with time; the burst is a number of requests and stays 40.
   writeFileSync(
     join(dir, "upg.config.yaml"),
     [
       "regions: [us-east-1]",
       "pacing:",
       `  requests_per_second: ${10 / TIME_SCALE}`,
-      `  burst: ${40 / TIME_SCALE}`,
+      "  burst: 40",
       `  update_usage_plan_interval_ms: ${20000 * TIME_SCALE}`,
       "",
     ].join("\n"),

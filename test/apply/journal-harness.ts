@@ -142,7 +142,7 @@ export async function startWorld(): Promise<World> {
         pacing: {
           ...DEFAULT_CONFIG.pacing,
           requests_per_second: 1000,
-          burst: 4000,
+          burst: 40,
           update_usage_plan_interval_ms: 200,
         },
         // Short enough that the run after a kill takes the expired lock over at once.

@@ -68,7 +68,7 @@ export async function startE2E(opts: { listTags?: "nonEmpty" | "never" } = {}): 
         [
           "regions: [us-east-1]",
           `tables: { metadata: ${tables.metadata}, audit: ${tables.audit} }`,
-          "pacing: { requests_per_second: 1000, burst: 4000, update_usage_plan_interval_ms: 200 }",
+          "pacing: { requests_per_second: 1000, burst: 40, update_usage_plan_interval_ms: 200 }",
           "lock: { ttl_seconds: 60 }",
           opts.config ?? "",
         ].join("\n"),
