@@ -17,6 +17,7 @@ export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
     "usage",
     "lifecycle status",
     "import",
+    "cleanup (dry run)",
   ],
   write: [
     "apply",
@@ -25,6 +26,7 @@ export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
     "migrate",
     "keys create|import|rotate|enable|disable|delete",
     "usage extend",
+    "cleanup --confirm",
   ],
   init: ["init"],
 };
