@@ -17,7 +17,6 @@ export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
     "usage",
     "lifecycle status",
     "import",
-    "cleanup (dry run)",
   ],
   write: [
     "apply",
@@ -26,6 +25,7 @@ export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
     "migrate",
     "keys create|import|rotate|enable|disable|delete",
     "usage extend",
+    // Its dry run (without --confirm) reads only: the read-only policy is enough for it.
     "cleanup --confirm",
   ],
   init: ["init"],
