@@ -165,6 +165,11 @@ function journalRecord(journalId: string, l: LivePlan, input: CleanupInput): Mas
   };
 }
 
+/** `the plan "Name" (id)` of an unmanaged plan; `plan_id (id)` of a managed one. */
+function planLabel(l: LivePlan, o: Owner): string {
+  return o.planId ? `${o.planId} (${l.id})` : `the plan ${JSON.stringify(l.settings.name)} (${l.id})`;
+}
+
 function where(d: DesiredPlan | undefined): string {
   return d?.source ? `${d.source.file}` : "a plan file";
 }
@@ -223,13 +228,12 @@ function removePlan(ctx: Ctx, l: LivePlan, why: string): void {
     return;
   }
   if (keys.length > 0 && !input.allowKeyLoss && !(o.managed && protection === false)) {
-    const label = o.planId ?? l.id;
     ctx.items.push(row({ status: "refused", why: `${keysLose(keys.length)} access: pass --allow-key-loss` }));
     ctx.problems.push({
       code: "delete_would_drop_keys",
-      planId: label,
+      planId: o.planId ?? l.settings.name,
       subject: l.id,
-      message: `${label === l.id ? "" : `${label} `}(${l.id}) would be deleted and ${keysLose(keys.length)} access: ${keyNames(keys)}. Move the keys to another plan first (\`upg migrate\`), or pass --allow-key-loss.`,
+      message: `${planLabel(l, o)} would be deleted and ${keysLose(keys.length)} access: ${keyNames(keys)}. Move the keys to another plan first (\`upg migrate\`), or pass --allow-key-loss.`,
     });
     return;
   }
@@ -321,15 +325,14 @@ function detachStage(ctx: Ctx, l: LivePlan, key: string): void {
     return;
   }
   if (keys.length > 0 && !input.allowKeyLoss) {
-    const label = o.planId ?? l.id;
     ctx.items.push(
       row({ status: "refused", why: `${keysLose(keys.length)} access to ${key}: pass --allow-key-loss` }),
     );
     ctx.problems.push({
       code: "delete_would_drop_keys",
-      planId: label,
+      planId: o.planId ?? l.settings.name,
       subject: l.id,
-      message: `${label === l.id ? "" : `${label} `}(${l.id}) would lose stage ${key} and ${keysLose(keys.length)} access to it: ${keyNames(keys)}. Pass --allow-key-loss to detach it anyway.`,
+      message: `${planLabel(l, o)} would lose stage ${key} and ${keysLose(keys.length)} access to it: ${keyNames(keys)}. Pass --allow-key-loss to detach it anyway.`,
     });
     return;
   }

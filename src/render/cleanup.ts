@@ -44,7 +44,7 @@ export function renderCleanupTable(
       head: ["", "what", "plan", "API Gateway id", "stages", "keys losing access", "why"],
       style: { head: [], border: [] },
       wordWrap: true,
-      colWidths: [null, null, null, null, null, null, 60] as unknown as number[],
+      colWidths: [null, null, null, null, null, null, 50] as unknown as number[],
     });
     for (const i of cleanup.items) {
       const r = i.changeId ? byChange.get(i.changeId) : undefined;
