@@ -142,15 +142,13 @@ function blockedBy(c: Change, st: RunState): string | undefined {
 }
 
 /**
- * A delete detaches the plan's stages (one UpdateUsagePlan) before DeleteUsagePlan: when the delete itself
- * failed after that, say so (the plan is still there, without its stages).
+ * A delete detaches the plan's stages (one UpdateUsagePlan) before DeleteUsagePlan: when DeleteUsagePlan itself
+ * failed (every call error names its operation), the stages are gone already and the plan is still there.
  */
-function halfDone(c: Change, deps: ApplyDeps, before: Record<string, number>): string {
+function halfDone(c: Change, err: unknown): string {
   if (c.resource !== "plan" || (c.action !== "delete" && c.action !== "remove")) return "";
   const stages = (c.live?.stages ?? []).map(stageKey);
-  const now = deps.live.callCounts();
-  if (stages.length === 0 || (now.UpdateUsagePlan ?? 0) === (before.UpdateUsagePlan ?? 0)) return "";
-  if ((now.DeleteUsagePlan ?? 0) === (before.DeleteUsagePlan ?? 0)) return "";
+  if (stages.length === 0 || !/\bDeleteUsagePlan\b/.test(errorMessage(err))) return "";
   return ` (its ${stages.length === 1 ? "stage" : "stages"} ${stages.join(", ")} ${stages.length === 1 ? "was" : "were"} detached first; the plan itself is still there)`;
 }
 
@@ -161,7 +159,6 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
   const base = resultBase(c);
   if (c.resource === "record") return { ...base, outcome: "ok" };
   const before = callsMade(deps);
-  const countsBefore = deps.live.callCounts();
   try {
     if (c.resource === "stage") {
       await deps.live.updatePlan(c.apiGatewayId!, [{ op: "remove", path: "/apiStages", value: c.stage! }]);
@@ -187,7 +184,7 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
       return { ...base, outcome: "skipped", error: `not run: ${err.message}` };
     if (c.resource === "plan") st.planFailures.set(c.planId, c.action);
     if (c.resource === "key" && c.action === "detach") st.stuckKeys.add(c.keyId!);
-    return { ...base, outcome: "failed", error: errorMessage(err) + halfDone(c, deps, countsBefore) };
+    return { ...base, outcome: "failed", error: errorMessage(err) + halfDone(c, err) };
   }
 }
 
