@@ -70,9 +70,21 @@ function tagDelta(change: Change): { set: Record<string, string>; remove: string
   return { set, remove };
 }
 
+/**
+ * Changes of upg cleanup that act on the live plan they name (not on the plan_id's current plan) and leave the
+ * master record's settings alone: the record is their journal, and one the intent had to create goes with it.
+ */
+export function journalOnly(c: Pick<Change, "action" | "resource">): boolean {
+  return (c.resource === "plan" && c.action === "remove") || c.resource === "stage";
+}
+
 async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<string | undefined> {
   const id = st.ids.get(c.planId) ?? c.apiGatewayId;
   switch (c.action) {
+    case "remove":
+      // One UpdateUsagePlan detaching every stage, then DeleteUsagePlan (AWS refuses while stages are attached).
+      await deps.live.deletePlan(c.apiGatewayId!, (c.live?.stages ?? []).map(stageKey));
+      return undefined;
     case "create":
     case "recreate": {
       const d = c.desired!;
@@ -129,6 +141,17 @@ function blockedBy(c: Change, st: RunState): string | undefined {
   return undefined;
 }
 
+/**
+ * A delete detaches the plan's stages (one UpdateUsagePlan) before DeleteUsagePlan: when DeleteUsagePlan itself
+ * failed (every call error names its operation), the stages are gone already and the plan is still there.
+ */
+function halfDone(c: Change, err: unknown): string {
+  if (c.resource !== "plan" || (c.action !== "delete" && c.action !== "remove")) return "";
+  const stages = (c.live?.stages ?? []).map(stageKey);
+  if (stages.length === 0 || !/\bDeleteUsagePlan\b/.test(errorMessage(err))) return "";
+  return ` (its ${stages.length === 1 ? "stage" : "stages"} ${stages.join(", ")} ${stages.length === 1 ? "was" : "were"} detached first; the plan itself is still there)`;
+}
+
 const callsMade = (deps: ApplyDeps) => Object.values(deps.live.callCounts()).reduce((a, b) => a + b, 0);
 
 /** The API call(s) of one change. Never throws: a failure is the result. */
@@ -137,6 +160,10 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
   if (c.resource === "record") return { ...base, outcome: "ok" };
   const before = callsMade(deps);
   try {
+    if (c.resource === "stage") {
+      await deps.live.updatePlan(c.apiGatewayId!, [{ op: "remove", path: "/apiStages", value: c.stage! }]);
+      return { ...base, outcome: "ok", apiGatewayId: c.apiGatewayId! };
+    }
     if (c.resource === "key") {
       const id = (st.ids.get(c.planId) ?? c.apiGatewayId)!;
       await runKeyChange(c, id, deps, st);
@@ -157,12 +184,19 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
       return { ...base, outcome: "skipped", error: `not run: ${err.message}` };
     if (c.resource === "plan") st.planFailures.set(c.planId, c.action);
     if (c.resource === "key" && c.action === "detach") st.stuckKeys.add(c.keyId!);
-    return { ...base, outcome: "failed", error: errorMessage(err) };
+    return { ...base, outcome: "failed", error: errorMessage(err) + halfDone(c, err) };
   }
 }
 
+function auditBody(c: Change): { before: unknown; after: unknown } {
+  if (c.resource === "key") return { before: null, after: { key_id: c.keyId, action: c.action } };
+  if (c.resource === "stage") return { before: c.live ?? null, after: { stage: c.stage, action: c.action } };
+  // The record removed, as it was: its history stays in the audit log.
+  if (c.action === "purge") return { before: c.record ? withoutPending(c.record) : null, after: null };
+  return { before: c.live ?? null, after: c.desired?.settings ?? null };
+}
+
 function auditEntry(deps: ApplyDeps, c: Change, r: ChangeResult): AuditEntry {
-  const key = c.resource === "key";
   return {
     at: deps.clock().toISOString(),
     actor: deps.actor,
@@ -171,8 +205,7 @@ function auditEntry(deps: ApplyDeps, c: Change, r: ChangeResult): AuditEntry {
     action: `${c.action}-${c.resource}`,
     change_id: c.id,
     outcome: r.outcome === "ok" ? "ok" : "failed",
-    before: key ? null : (c.live ?? null),
-    after: key ? { key_id: c.keyId, action: c.action } : (c.desired?.settings ?? null),
+    ...auditBody(c),
     ...(r.error ? { error: r.error } : {}),
     ...(r.apiGatewayId
       ? { api_gateway_id: r.apiGatewayId }
@@ -209,7 +242,8 @@ function stepOf(
     resource: c.resource,
     ok: r.outcome === "ok",
     ...(c.keyId ? { keyId: c.keyId } : {}),
-    ...(liveId && c.action !== "delete" ? { apiGatewayId: liveId } : {}),
+    ...(c.stage ? { stage: c.stage } : {}),
+    ...(liveId && c.action !== "delete" && c.action !== "remove" ? { apiGatewayId: liveId } : {}),
     ...(desired ? { desired } : {}),
     ...(keys ? { restoreKeys: keys } : {}),
     ...(c.keys ? { keys: c.keys } : {}),
@@ -232,6 +266,9 @@ function settle(
   actor: string,
 ): MasterRecord | undefined {
   if (st.planFailures.has(planId) || !folded) return folded;
+  // Cleanup steps fold the record themselves; nothing is declared for them to settle on.
+  if (plan.changes.some((c) => c.planId === planId && (journalOnly(c) || c.action === "purge")))
+    return folded;
   const desired = plan.desired.find((d) => d.planId === planId);
   const sync = plan.changes.find((c) => c.planId === planId && c.action === "sync");
   if (sync) return folded; // the sync step itself wrote what the planner asked
@@ -270,6 +307,8 @@ function settle(
 
 /** A record for a plan_id that has none yet: the intent of its first change creates it. */
 function stubRecord(c: Change, now: string, actor: string): MasterRecord {
+  // A cleanup change brings the journal record it needs (with the project it is written for).
+  if (journalOnly(c) && c.record) return { ...c.record, updated_at: now, updated_by: actor, version: 0 };
   return nextRecord({
     planId: c.planId,
     ...(c.desired ? { desired: c.desired } : {}),
@@ -301,8 +340,9 @@ export async function applyPlan(
   const lastOf = new Map<string, number>();
   plan.changes.forEach((c, i) => {
     lastOf.set(c.planId, i);
-    // Only the live id the plan saw counts; a record's id may point at a plan that is gone.
-    if (!st.ids.has(c.planId)) st.ids.set(c.planId, c.apiGatewayId);
+    // Only the live id the plan saw counts; a record's id may point at a plan that is gone. Cleanup changes
+    // name their own live plan, which need not be the plan_id's.
+    if (!st.ids.has(c.planId) && !journalOnly(c)) st.ids.set(c.planId, c.apiGatewayId);
     if (!st.keys.has(c.planId)) st.keys.set(c.planId, new Set(plan.live_keys[c.planId] ?? []));
   });
   const results: ChangeResult[] = [];
@@ -401,10 +441,12 @@ export async function applyPlan(
           ? settle(c.planId, stepped, plan, st, byChange, now(), deps.actor)
           : stepped;
       await deps.fence?.();
-      if (next && !(rec.pending?.fresh && ran.outcome !== "ok" && c.resource === "plan")) {
+      const dropJournal =
+        rec.pending?.fresh === true && (journalOnly(c) || (ran.outcome !== "ok" && c.resource === "plan"));
+      if (next && !dropJournal) {
         st.records.set(c.planId, await deps.store.putRecord(withoutPending(next), rec.version));
       } else {
-        // A create that failed: the record its intent made has nothing to say.
+        // A create that failed, a cleanup change whose record was only its journal, a purged record.
         await deps.store.deleteRecord(c.planId, rec.version);
         st.records.delete(c.planId);
       }

@@ -129,6 +129,8 @@ export interface RecordStep {
   restoreKeys?: readonly string[];
   /** A record sync: the keys the record must hold. */
   keys?: readonly string[];
+  /** A stage change: `apiId:stage`. */
+  stage?: string;
   now: string;
   actor: string;
 }
@@ -144,7 +146,8 @@ function withKeys(rec: MasterRecord, keys: Iterable<string>, pending: Iterable<s
 /**
  * The master record after one step of an apply, from the record before it. Pure. The observed key set only
  * grows here when a step restores keys; it shrinks only through an executed detach or a delete. A step that
- * failed leaves the record as it was, except that a failed restore of an observed key is remembered.
+ * failed leaves the record as it was, except that a failed restore of an observed key is remembered. A purge
+ * (upg cleanup --records) ends with no record: undefined.
  */
 export function recordAfterStep(prev: MasterRecord | undefined, step: RecordStep): MasterRecord | undefined {
   const observed = step.desired ? step.desired.keys === undefined : !(prev?.keys_declared ?? false);
@@ -156,6 +159,20 @@ export function recordAfterStep(prev: MasterRecord | undefined, step: RecordStep
     return prev;
   }
   const base = { planId: step.planId, now: step.now, actor: step.actor, ...(prev ? { prev } : {}) };
+  if (step.resource === "stage") {
+    // A stage detached from the plan the record names leaves the record's stages; from another plan: nothing.
+    if (
+      !prev ||
+      !step.stage ||
+      prev.api_gateway_id === undefined ||
+      prev.api_gateway_id !== step.apiGatewayId
+    )
+      return prev;
+    const stages = prev.stages.filter((s) => `${s.api_id}:${s.stage}` !== step.stage);
+    return stages.length === prev.stages.length ? prev : stamp({ ...prev, stages });
+  }
+  if (step.resource === "record" && step.action === "purge") return undefined;
+  if (step.resource === "plan" && step.action === "remove") return prev;
   if (step.resource === "key") {
     if (!prev || !step.keyId) return prev;
     const pending = (prev.pending_keys ?? []).filter((k) => k !== step.keyId);

@@ -7,9 +7,13 @@
 //   create/recreate  a plan carrying the plan_id's ownership tag (other than the old id) exists
 //   adopt            the plan it adopts carries the plan_id's ownership tag
 //   update           the plan's settings moved away from what they were before the change
-//   delete           the plan it deleted is gone
+//   delete, remove   the plan it deleted is gone
 //   attach/detach    the key is (or is no longer) in the plan
-//   sync             only the master record: ran when its audit row exists
+//   detach stage     the plan it names no longer covers the stage
+//   sync, purge      only the master record: ran when its audit row exists
+//
+// A cleanup change (remove, detach stage) whose intent had to create the record (an unmanaged plan) leaves no
+// record behind, whether it ran or not; a purge that ran removes the record.
 
 import type { Change } from "../model/plan.js";
 import type { AuditRecord, MasterRecord, PendingChange } from "../model/record.js";
@@ -88,10 +92,15 @@ function fromLive(r: MasterRecord, p: PendingChange, live: LiveState): Finding {
       };
     }
     case "delete":
+    case "remove":
       return { executed: p.api_gateway_id !== undefined && !byId };
     case "attach":
       return { executed: byId !== undefined && byId.keys.includes(p.key_id ?? ""), apiGatewayId: byId?.id };
     case "detach":
+      if (p.resource === "stage") {
+        const covered = byId?.settings.stages.some((s) => `${s.apiId}:${s.stage}` === p.stage) ?? true;
+        return { executed: byId !== undefined && !covered, apiGatewayId: byId?.id };
+      }
       return { executed: byId !== undefined && !byId.keys.includes(p.key_id ?? ""), apiGatewayId: byId?.id };
     default:
       return { executed: false };
@@ -99,14 +108,34 @@ function fromLive(r: MasterRecord, p: PendingChange, live: LiveState): Finding {
 }
 
 function describe(p: PendingChange, executed: boolean, id: string | undefined): string {
-  const what = `${p.action}${p.key_id ? ` key ${p.key_id}` : ""} of ${p.change_id.split(":")[1] ?? p.change_id}`;
+  const subject = p.key_id
+    ? ` key ${p.key_id}`
+    : p.stage
+      ? ` stage ${p.stage}`
+      : p.action === "remove" && p.api_gateway_id
+        ? ` ${p.api_gateway_id}`
+        : "";
+  const what = `${p.action}${subject} of ${p.change_id.split(":")[1] ?? p.change_id}`;
   const run = `run ${p.run_id.slice(0, 8)}`;
   if (!executed) return `${what}, started by ${run}, did not happen; it is planned again.`;
   return `${what} (${run}) had run${id && (p.action === "create" || p.action === "recreate") ? ` as ${id}` : ""}; recorded it.`;
 }
 
-function ownedEntry(p: PendingChange, input: RecoveryInput, f: Finding, r: MasterRecord): OwedAuditEntry {
-  const key = p.resource === "key";
+function owedBody(p: PendingChange, f: Finding, prev: MasterRecord): { before: unknown; after: unknown } {
+  if (p.resource === "key") return { before: null, after: { key_id: p.key_id, action: p.action } };
+  if (p.resource === "stage")
+    return { before: p.before ?? null, after: { stage: p.stage, action: p.action } };
+  if (p.action === "purge") return { before: prev, after: null };
+  return { before: p.before ?? null, after: f.settings ?? p.desired?.settings ?? null };
+}
+
+function ownedEntry(
+  p: PendingChange,
+  input: RecoveryInput,
+  f: Finding,
+  r: MasterRecord,
+  prev: MasterRecord,
+): OwedAuditEntry {
   return {
     at: input.now,
     actor: p.actor,
@@ -115,8 +144,7 @@ function ownedEntry(p: PendingChange, input: RecoveryInput, f: Finding, r: Maste
     action: `${p.action}-${p.resource}`,
     change_id: p.change_id,
     outcome: "ok",
-    before: key ? null : (p.before ?? null),
-    after: key ? { key_id: p.key_id, action: p.action } : (f.settings ?? p.desired?.settings ?? null),
+    ...owedBody(p, f, prev),
     ...(f.apiGatewayId ? { api_gateway_id: f.apiGatewayId } : {}),
     ...(p.action === "recreate" && p.api_gateway_id ? { previous_api_gateway_id: p.api_gateway_id } : {}),
     ...(p.key_id ? { key_id: p.key_id } : {}),
@@ -138,14 +166,19 @@ function recoverOne(r: MasterRecord, input: RecoveryInput): Recovery {
     resource: p.resource,
     ok: executed,
     ...(p.key_id ? { keyId: p.key_id } : {}),
-    ...(apiGatewayId && p.action !== "delete" ? { apiGatewayId } : {}),
+    ...(p.stage ? { stage: p.stage } : {}),
+    ...(apiGatewayId && p.action !== "delete" && p.action !== "remove" ? { apiGatewayId } : {}),
     ...(p.desired ? { desired: p.desired } : {}),
     ...(seen.settings ? { settings: seen.settings } : {}),
     ...(p.keys ? { restoreKeys: p.keys, keys: p.keys } : {}),
     now: input.now,
     actor: input.actor,
   });
-  const dropStub = !executed && p.fresh === true && !row;
+  const journalOnly = p.action === "remove" || p.resource === "stage";
+  const dropStub =
+    (!executed && p.fresh === true && !row) ||
+    (journalOnly && p.fresh === true) ||
+    (p.action === "purge" && executed);
   const out: Recovery = {
     planId: r.plan_id,
     pending: p,
@@ -155,7 +188,7 @@ function recoverOne(r: MasterRecord, input: RecoveryInput): Recovery {
   };
   if (!dropStub) out.record = after ?? prev;
   if (executed && !row)
-    out.audit = ownedEntry(p, input, { ...seen, ...(apiGatewayId ? { apiGatewayId } : {}) }, r);
+    out.audit = ownedEntry(p, input, { ...seen, ...(apiGatewayId ? { apiGatewayId } : {}) }, r, prev);
   return out;
 }
 
@@ -197,7 +230,16 @@ export function pendingFor(
   const id = opts.apiGatewayId ?? c.apiGatewayId ?? c.record?.api_gateway_id;
   if (id) p.api_gateway_id = id;
   if (c.keyId) p.key_id = c.keyId;
-  if (c.live && (c.action === "update" || c.action === "delete" || c.action === "adopt")) p.before = c.live;
+  if (c.stage) p.stage = c.stage;
+  if (
+    c.live &&
+    (c.action === "update" ||
+      c.action === "delete" ||
+      c.action === "adopt" ||
+      c.action === "remove" ||
+      c.resource === "stage")
+  )
+    p.before = c.live;
   if (c.desired) {
     const { source: _where, ...desired } = c.desired;
     p.desired = desired;

@@ -25,6 +25,8 @@ export const ACCESS_COMMANDS: Readonly<Record<Access, readonly string[]>> = {
     "migrate",
     "keys create|import|rotate|enable|disable|delete",
     "usage extend",
+    // Its dry run (without --confirm) reads only: the read-only policy is enough for it.
+    "cleanup --confirm",
   ],
   init: ["init"],
 };

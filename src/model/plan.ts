@@ -12,10 +12,18 @@ export type ChangeAction =
   | "attach"
   | "detach"
   | "sync"
-  | "noop";
+  | "noop"
+  // upg cleanup: delete a live plan without moving its master record (an unmanaged plan, a leftover of an
+  // Archived plan); the record, when the intent had to create one, was only the journal and goes with it.
+  | "remove"
+  // upg cleanup --records: remove a master record (its history stays in the audit log).
+  | "purge";
 
-/** What a change acts on: the plan in API Gateway, one key membership, or only the master record. */
-export type ChangeResource = "plan" | "key" | "record";
+/**
+ * What a change acts on: the plan in API Gateway, one key membership, one API stage of the plan (`detach`
+ * stage: upg cleanup --stage), or only the master record.
+ */
+export type ChangeResource = "plan" | "key" | "stage" | "record";
 
 export interface FieldChange {
   /** Dotted path, e.g. `throttle.rateLimit`, `quota.limit`, `stages[api:prod]`, `stages[api:prod].throttle[/pets/GET]`. */
@@ -47,6 +55,8 @@ export interface Change {
   keys?: string[];
   /** A delete: the API keys attached now, which lose access to every stage of the plan. */
   lostKeys?: Array<{ id: string; name?: string }>;
+  /** A stage change: the stage `apiId:stage`. */
+  stage?: string;
   /** Display-only explanation. */
   reason?: string;
 }

@@ -78,6 +78,8 @@ export interface PendingChange {
   api_gateway_id?: string;
   /** API key id of a key change. */
   key_id?: string;
+  /** `apiId:stage` of a stage change (upg cleanup --stage). */
+  stage?: string;
   /** Live settings before an update or delete. */
   before?: PlanSettings;
   /** What the plan files declare for the plan (absent when no file declares it any more). */

@@ -105,9 +105,22 @@ function changeBlock(c: Change, style: Style): string[] {
           : []),
       ];
     }
+    case "remove": {
+      const lost = c.lostKeys ?? [];
+      return [
+        `  ${style.bold(`# ${c.planId}${id}`)} will be removed${why}`,
+        style.red(`  - usage plan ${formatValue(c.live?.name)}`),
+        ...(lost.length > 0
+          ? [style.red(`      ${plural(lost.length, "API key loses", "API keys lose")} access`)]
+          : []),
+      ];
+    }
+    case "purge":
+      return [style.red(`  - record ${c.planId}`) + why];
     case "attach":
       return [style.green(`  + key ${keyLabel(c)} → ${c.planId}`) + why];
     case "detach":
+      if (c.resource === "stage") return [style.red(`  - stage ${c.stage} ✕ ${c.planId}${id}`) + why];
       return [style.red(`  - key ${keyLabel(c)} ✕ ${c.planId}`) + why];
     case "sync":
       return [style.cyan(`  ↻ record ${c.planId}`) + why];
@@ -161,6 +174,22 @@ export function summaryLine(plan: Plan): string {
     return "No changes planned: fix the problems above first.";
   if (plan.changes.length === 0)
     return "No changes. API Gateway and the master records match the plan files.";
+  const cleanup = plan.changes.filter(
+    (x) => x.action === "remove" || x.action === "purge" || x.resource === "stage",
+  );
+  if (cleanup.length > 0) {
+    const n = (f: (x: Change) => boolean) => plan.changes.filter(f).length;
+    return `Cleanup: ${plural(
+      n((x) => x.resource === "plan"),
+      "plan",
+    )} to delete, ${plural(
+      n((x) => x.resource === "stage"),
+      "stage",
+    )} to detach, ${plural(
+      n((x) => x.action === "purge"),
+      "record",
+    )} to remove.`;
+  }
   const adopt = c.adopt > 0 ? `${c.adopt} to adopt, ` : "";
   const lost = plan.changes.reduce((n, x) => n + (x.lostKeys?.length ?? 0), 0);
   const loss =
@@ -252,7 +281,9 @@ export function renderChangeResult(r: ChangeResult, c: Change | undefined, style
   const label =
     c?.resource === "key"
       ? `${r.action} key ${c.keyName ?? c.keyId} → ${r.planId}`
-      : `${r.action} ${r.planId}`;
+      : c?.resource === "stage"
+        ? `detach stage ${c.stage} from ${r.planId}`
+        : `${r.action} ${r.planId}`;
   const idPart = r.previousApiGatewayId
     ? ` (${r.previousApiGatewayId} → ${r.apiGatewayId})`
     : r.apiGatewayId && r.action === "create"

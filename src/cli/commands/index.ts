@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import type { Io } from "../output.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerCleanupCommand } from "./cleanup.js";
 import { registerDriftCommand } from "./drift.js";
 import { registerIamPolicyCommand } from "./iam-policy.js";
 import { registerImportCommand } from "./import.js";
@@ -36,5 +37,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSchemaCommand(program, ctx);
   registerIamPolicyCommand(program, ctx);
   registerImportCommand(program, ctx);
+  registerCleanupCommand(program, ctx);
   registerSandboxCommand(program);
 }
