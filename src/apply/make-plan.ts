@@ -3,6 +3,12 @@
 import { buildPlan } from "../diff/build-plan.js";
 import { auditKey, pendingChanges, planRecovery, type RecoveryPlan } from "../diff/recover.js";
 import { referencedApis, resolveDesired } from "../diff/resolve.js";
+import {
+  type OtherProjectPlan,
+  otherProjectPlans,
+  type ProjectScope,
+  partitionRecords,
+} from "../diff/scope.js";
 import type { LiveGateway } from "../live/types.js";
 import type { Change, Plan } from "../model/plan.js";
 import type { AuditRecord, MasterRecord } from "../model/record.js";
@@ -31,8 +37,12 @@ export interface PlanRequest {
 
 export interface Snapshot {
   live: LiveState;
-  /** The master records as stored (a stopped run's `pending` included). */
+  /** The master records of the run's project as stored (a stopped run's `pending` included). */
   records: MasterRecord[];
+  /** Master records of other projects (never planned, recovered or written by this run). */
+  otherRecords: MasterRecord[];
+  /** Live plans other projects own ("owned by project X"). */
+  otherPlans: OtherProjectPlan[];
   /** What a stopped run left unfinished, rolled forward in memory (apply writes it; plan does not). */
   recovery: RecoveryPlan;
   plan: Plan;
@@ -53,17 +63,27 @@ async function auditedPending(
   return found;
 }
 
+/** The run's project and the plan_ids its plan files declare. */
+export function scopeOf(req: Pick<PlanRequest, "config" | "specs">): ProjectScope {
+  return {
+    ...(req.config.project !== undefined ? { project: req.config.project } : {}),
+    declared: new Set(req.specs.map((s) => s.planId)),
+  };
+}
+
 export async function makePlan(
   req: PlanRequest,
   deps: CoreDeps & { runId?: string; actor?: string },
 ): Promise<Snapshot> {
   await deps.store.checkTables();
-  const records = await deps.store.listRecords();
+  const scope = scopeOf(req);
+  // Another project's records are never recovered, planned or written (its own run may be under way).
+  const { mine: records, others: otherRecords } = partitionRecords(await deps.store.listRecords(), scope);
   const apis = referencedApis(req.specs);
   const recordApis = records.flatMap((r) => r.stages.map((s) => s.api_id));
   const live = await deps.live.readLive({
     ownershipTagKey: req.config.ownership_tag_key,
-    recordIds: records.flatMap((r) => [
+    recordIds: [...records, ...otherRecords].flatMap((r) => [
       ...(r.api_gateway_id ? [r.api_gateway_id] : []),
       ...(r.pending?.api_gateway_id ? [r.pending.api_gateway_id] : []),
     ]),
@@ -82,14 +102,19 @@ export async function makePlan(
     runId: deps.runId ?? "plan",
     actor: deps.actor ?? "upg",
   });
-  const plan = planFrom(req, { live, resolved }, recovery.records, deps.clock().toISOString());
-  return { live, records, recovery, plan, resolved };
+  const plan = planFrom(req, { live, resolved, otherRecords }, recovery.records, deps.clock().toISOString());
+  const otherPlans = otherProjectPlans(live.plans, scope, recovery.records, otherRecords);
+  return { live, records, otherRecords, otherPlans, recovery, plan, resolved };
 }
 
 /** The plan from already-read live state and the given records. Pure. */
 export function planFrom(
   req: PlanRequest,
-  state: { live: LiveState; resolved: ReturnType<typeof resolveDesired> },
+  state: {
+    live: LiveState;
+    resolved: ReturnType<typeof resolveDesired>;
+    otherRecords?: readonly MasterRecord[];
+  },
   records: readonly MasterRecord[],
   now: string,
 ): Plan {
@@ -103,6 +128,10 @@ export function planFrom(
     targets: req.targets,
     ...(req.adopt ? { adopt: true } : {}),
     ...(req.allowKeyLoss ? { allowKeyLoss: true } : {}),
+    scope: {
+      ...(req.config.project !== undefined ? { project: req.config.project } : {}),
+      otherRecords: state.otherRecords ?? [],
+    },
   });
 }
 
