@@ -91,6 +91,26 @@ describe("buildPlan with a project", () => {
     expect(rec.project).toBe("team-a");
   });
 
+  it("adopting an unmanaged plan into a project tags it with the ownership and the project tag", () => {
+    const live = livePlan("u1", settings({ name: "Basic" }));
+    const p = buildPlan({
+      desired: [basic],
+      records: [],
+      live: liveState({ plans: [live] }),
+      ownershipTagKey: OWNER_TAG,
+      now: NOW,
+      adopt: true,
+      scope: { project: "team-a" },
+    });
+    const adopt = p.changes.find((c) => c.action === "adopt");
+    expect(adopt?.fields).toEqual([
+      { field: "tags[upg:plan-id]", after: "basic" },
+      { field: "tags[upg:project]", after: "team-a" },
+    ]);
+    expect(adopt?.desired?.project).toBe("team-a");
+    expect(p.changes.map((c) => c.id)).toEqual(["adopt:basic"]);
+  });
+
   it("an applied plan of the project is in sync; another project's identical plan_id is never matched", () => {
     const mine = inProject(recordOf({ ...basic, project: "team-a" }, "a1"), "team-a");
     const theirs = tagged(livePlan("b1", settings({ name: "Basic B" }), [], "basic"), "team-b");

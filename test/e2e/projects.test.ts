@@ -133,7 +133,16 @@ describe("projects that share an account and upg's tables", () => {
     );
     const driftA = await a.upg(["drift", "-o", "json"]);
     expect(...ok(driftA)).toBe(0);
-    expect((JSON.parse(driftA.stdout) as { violations: unknown[] }).violations).toEqual([]);
+    const reportA = JSON.parse(driftA.stdout) as { violations: unknown[]; other_projects?: unknown[] };
+    expect(reportA.violations).toEqual([]);
+    // B's plans are listed for information only.
+    expect(reportA.other_projects).toHaveLength(2);
+    expect(reportA.other_projects).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ plan_id: "b-basic", plan_name: "B Basic", project: "team-b" }),
+        expect.objectContaining({ plan_id: "b-gold", plan_name: "B Gold", project: "team-b" }),
+      ]),
+    );
     const driftB = await b.upg(["drift", "-o", "json"]);
     expect(driftB.code).toBe(2);
     expect(JSON.parse(driftB.stdout).violations).toEqual([
@@ -217,7 +226,7 @@ describe("projects that share an account and upg's tables", () => {
     expect(...ok(await repo.upg(["audit", "verify"]))).toBe(0);
     const history = await p.store().listAudit();
     expect(history.at(-1)).toMatchObject({ plan_id: "basic", action: "update-plan", outcome: "ok" });
-   }, 90_000);
+  }, 90_000);
 
   it("a project name a tag cannot carry is a located error with a hint, before anything is read", async () => {
     const p = await e2e.project({ config: 'project: "team a!"' });
