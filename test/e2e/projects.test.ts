@@ -119,6 +119,9 @@ describe("projects that share an account and upg's tables", () => {
     const status = await a.upg(["status"]);
     expect(...ok(status)).toBe(0);
     expect(status.stdout).toMatch(/b-basic.*owned by project team-b/s);
+    const show = await a.upg(["show", "b-basic"]);
+    expect(show.code).toBe(1);
+    expect(show.stderr).toContain("b-basic is owned by project team-b, not by project team-a.");
     expect(status.stdout).toContain(
       "3 plans: 3 in sync, 0 with pending changes, 0 drifted; 2 owned by other projects",
     );
