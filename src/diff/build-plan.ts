@@ -536,7 +536,7 @@ function otherProjectProblem(
     planId: d.planId,
     ...(live ? { subject: live.id } : {}),
     ...(src ? { file: src.file, line: src.line, col: src.col } : {}),
-    message: `the ${what} is owned by ${projectLabel(owner)}${where}; upg never changes, deletes or duplicates another project's plans. Give this plan a plan_id and name of its own, or remove its file (to move the plan here, remove it from ${projectLabel(owner)}'s files and apply there first).`,
+    message: `the ${what} is owned by ${projectLabel(owner)}${where}; upg never changes, deletes or duplicates another project's plans. Give this plan a plan_id and name of its own, or remove its file.`,
   });
   return true;
 }
