@@ -122,6 +122,20 @@ describe("projects that share an account and upg's tables", () => {
     const show = await a.upg(["show", "b-basic"]);
     expect(show.code).toBe(1);
     expect(show.stderr).toContain("b-basic is owned by project team-b, not by project team-a.");
+    // Keys commands act only on the project's own plans: no key is created for B's plan from A.
+    const keysBefore = await e2e.sb.admin.counters();
+    const key = await a.upg([
+      "keys",
+      "create",
+      "intruder",
+      "--plan",
+      "b-basic",
+      "--value-file",
+      join(a.dir, "k"),
+    ]);
+    expect(key.code).toBe(1);
+    expect(key.stderr).toContain("Plan b-basic is owned by project team-b, not by project team-a.");
+    expect(writes(keysBefore, await e2e.sb.admin.counters())).toEqual({});
     expect(status.stdout).toContain(
       "3 plans: 3 in sync, 0 with pending changes, 0 drifted; 2 owned by other projects",
     );
