@@ -1,7 +1,7 @@
 // `upg status` as a table. Pure: rows in, string out.
 
 import Table from "cli-table3";
-import { PLAIN, type Style } from "./style.js";
+import { PLAIN, plural, type Style } from "./style.js";
 
 export interface StatusRow {
   planId: string;
@@ -58,5 +58,5 @@ export function renderStatusTable(rows: readonly StatusRow[], style: Style = PLA
   const extra =
     (conflict > 0 ? `, ${conflict} in conflict with another project` : "") +
     (others > 0 ? `; ${others} owned by other projects (not managed here)` : "");
-  return `${table.toString()}\n${own} plans: ${own - drifted - pending - conflict} in sync, ${pending} with pending changes, ${drifted} drifted${extra}. Details: upg plan\n`;
+  return `${table.toString()}\n${plural(own, "plan")}: ${own - drifted - pending - conflict} in sync, ${pending} with pending changes, ${drifted} drifted${extra}. Details: upg plan\n`;
 }
