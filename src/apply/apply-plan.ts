@@ -20,6 +20,7 @@ import { buildPatchOps } from "../live/patch.js";
 import type { LiveGateway } from "../live/types.js";
 import type { ApplyResult, Change, ChangeResult, Plan } from "../model/plan.js";
 import type { MasterRecord } from "../model/record.js";
+import { PROJECT_TAG_KEY } from "../model/spec.js";
 import { type DesiredPlan, stageKey } from "../model/state.js";
 import type { AuditEntry, Store } from "../store/index.js";
 
@@ -78,6 +79,11 @@ export function journalOnly(c: Pick<Change, "action" | "resource">): boolean {
   return (c.resource === "plan" && c.action === "remove") || c.resource === "stage";
 }
 
+/** The `upg:project` tag of a plan a project's run creates or adopts. */
+function projectTag(d: DesiredPlan | undefined): Record<string, string> {
+  return d?.project !== undefined ? { [PROJECT_TAG_KEY]: d.project } : {};
+}
+
 async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<string | undefined> {
   const id = st.ids.get(c.planId) ?? c.apiGatewayId;
   switch (c.action) {
@@ -91,6 +97,7 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
       const newId = await deps.live.createPlan(d.settings, {
         ...d.settings.tags,
         [deps.ownershipTagKey]: c.planId,
+        ...projectTag(d),
       });
       st.ids.set(c.planId, newId);
       st.keys.set(c.planId, new Set());
@@ -98,7 +105,7 @@ async function runPlanChange(c: Change, deps: ApplyDeps, st: RunState): Promise<
     }
     case "adopt":
       // Only the ownership tag: adopting changes no setting (an update after it does, when the file asks).
-      await deps.live.tagPlan(id!, { [deps.ownershipTagKey]: c.planId });
+      await deps.live.tagPlan(id!, { [deps.ownershipTagKey]: c.planId, ...projectTag(c.desired) });
       return id;
     case "update": {
       await deps.live.updatePlan(id!, buildPatchOps(c.live!, c.desired!.settings));

@@ -3,6 +3,12 @@
 import { buildPlan } from "../diff/build-plan.js";
 import { auditKey, pendingChanges, planRecovery, type RecoveryPlan } from "../diff/recover.js";
 import { referencedApis, resolveDesired } from "../diff/resolve.js";
+import {
+  type OtherProjectPlan,
+  otherProjectPlans,
+  type ProjectScope,
+  partitionRecords,
+} from "../diff/scope.js";
 import type { LiveGateway, LiveReadScope } from "../live/types.js";
 import type { Change, Plan } from "../model/plan.js";
 import type { AuditRecord, MasterRecord } from "../model/record.js";
@@ -31,8 +37,12 @@ export interface PlanRequest {
 
 export interface Snapshot {
   live: LiveState;
-  /** The master records as stored (a stopped run's `pending` included). */
+  /** The master records of the run's project as stored (a stopped run's `pending` included). */
   records: MasterRecord[];
+  /** Master records of other projects (never planned, recovered or written by this run). */
+  otherRecords: MasterRecord[];
+  /** Live plans other projects own ("owned by project X"). */
+  otherPlans: OtherProjectPlan[];
   /** What a stopped run left unfinished, rolled forward in memory (apply writes it; plan does not). */
   recovery: RecoveryPlan;
   plan: Plan;
@@ -53,12 +63,25 @@ async function auditedPending(
   return found;
 }
 
+/** The run's project and the plan_ids its plan files declare. */
+export function scopeOf(req: Pick<PlanRequest, "config" | "specs">): ProjectScope {
+  return {
+    ...(req.config.project !== undefined ? { project: req.config.project } : {}),
+    declared: new Set(req.specs.map((s) => s.planId)),
+  };
+}
+
 /**
  * What to read for a plan: everything upg manages, or — with targets — only the targeted plans (and any plan
  * a stopped run left pending, which is rolled forward whatever the target), the REST APIs they name, and
  * the API keys only when their plan files list keys or a removed plan's keys must be named.
+ * `otherRecords` (another project's) only mark their plans as managed; they are never read for.
  */
-export function readScope(req: PlanRequest, records: readonly MasterRecord[]): LiveReadScope {
+export function readScope(
+  req: PlanRequest,
+  records: readonly MasterRecord[],
+  otherRecords: readonly MasterRecord[] = [],
+): LiveReadScope {
   const pendingIds = new Set(records.filter((r) => r.pending).map((r) => r.plan_id));
   const targets = new Set(req.targets);
   const inRead = (id: string) => targets.size === 0 || targets.has(id) || pendingIds.has(id);
@@ -72,7 +95,7 @@ export function readScope(req: PlanRequest, records: readonly MasterRecord[]): L
   const recordApis = scoped.flatMap((r) => r.stages.map((s) => s.api_id));
   const scope: LiveReadScope = {
     ownershipTagKey: req.config.ownership_tag_key,
-    recordIds: records.flatMap((r) => [
+    recordIds: [...records, ...otherRecords].flatMap((r) => [
       ...(r.api_gateway_id ? [r.api_gateway_id] : []),
       ...(r.pending?.api_gateway_id ? [r.pending.api_gateway_id] : []),
     ]),
@@ -112,8 +135,10 @@ export async function makePlan(
   deps: CoreDeps & { runId?: string; actor?: string },
 ): Promise<Snapshot> {
   await deps.store.checkTables();
-  const records = await deps.store.listRecords();
-  const live = await deps.live.readLive(readScope(req, records));
+  const scope = scopeOf(req);
+  // Another project's records are never recovered, planned or written (its own run may be under way).
+  const { mine: records, others: otherRecords } = partitionRecords(await deps.store.listRecords(), scope);
+  const live = await deps.live.readLive(readScope(req, records, otherRecords));
   const resolved = resolveDesired(req.specs, live);
   const recovery = planRecovery({
     records,
@@ -123,14 +148,19 @@ export async function makePlan(
     runId: deps.runId ?? "plan",
     actor: deps.actor ?? "upg",
   });
-  const plan = planFrom(req, { live, resolved }, recovery.records, deps.clock().toISOString());
-  return { live, records, recovery, plan, resolved };
+  const plan = planFrom(req, { live, resolved, otherRecords }, recovery.records, deps.clock().toISOString());
+  const otherPlans = otherProjectPlans(live.plans, scope, recovery.records, otherRecords);
+  return { live, records, otherRecords, otherPlans, recovery, plan, resolved };
 }
 
 /** The plan from already-read live state and the given records. Pure. */
 export function planFrom(
   req: PlanRequest,
-  state: { live: LiveState; resolved: ReturnType<typeof resolveDesired> },
+  state: {
+    live: LiveState;
+    resolved: ReturnType<typeof resolveDesired>;
+    otherRecords?: readonly MasterRecord[];
+  },
   records: readonly MasterRecord[],
   now: string,
 ): Plan {
@@ -144,6 +174,10 @@ export function planFrom(
     targets: req.targets,
     ...(req.adopt ? { adopt: true } : {}),
     ...(req.allowKeyLoss ? { allowKeyLoss: true } : {}),
+    scope: {
+      ...(req.config.project !== undefined ? { project: req.config.project } : {}),
+      otherRecords: state.otherRecords ?? [],
+    },
   });
 }
 

@@ -119,7 +119,7 @@ interface Owner {
 function ownerOf(l: LivePlan, input: CleanupInput): Owner {
   const byId = input.records.find((r) => r.api_gateway_id === l.id);
   const planId = l.ownerPlanId ?? byId?.plan_id;
-  const tagged = l.settings.tags[PROJECT_TAG_KEY];
+  const tagged = l.project ?? l.settings.tags[PROJECT_TAG_KEY];
   if (planId === undefined) {
     const foreign =
       tagged !== undefined && tagged !== input.project ? `owned by project ${tagged}` : undefined;

@@ -39,7 +39,11 @@ export async function openDeps(g: GlobalOptions, config: UpgConfig, region: stri
     onWait: (w) => waits.listener?.(w),
     signal: stop.signal,
   });
-  const store = createStore({ target, tables: config.tables });
+  const store = createStore({
+    target,
+    tables: config.tables,
+    ...(config.project !== undefined ? { project: config.project } : {}),
+  });
   return {
     live,
     store,

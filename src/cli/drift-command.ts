@@ -97,6 +97,7 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
         specs: project.specs,
         records: snap.recovery.records,
         live: snap.live,
+        otherPlans: snap.otherPlans,
         now: deps.clock().toISOString(),
       }),
       cwd,

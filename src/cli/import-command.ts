@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { accountFromArn } from "../apply/saved-plan.js";
+import { projectLabel } from "../diff/scope.js";
 import { errorMessage, UserError } from "../errors.js";
 import { emitPlanFiles, type ImportSelection } from "../spec/emit.js";
 import { loadSpecs } from "../spec/load.js";
@@ -70,6 +71,14 @@ export async function runImportCommand(opts: ImportCommandOptions, io: Io): Prom
     } finally {
       spin.stop();
     }
+    // Another project's plans are never imported here (its repository declares them).
+    const foreign = read.plans.filter((p) => p.project !== undefined && p.project !== config.project);
+    for (const p of foreign.filter((x) => selection.ids?.includes(x.id))) {
+      io.stderr.write(
+        `Warning: left out ${p.id} (${p.settings.name}): it is owned by ${projectLabel(p.project)}; import it in that project's repository.\n`,
+      );
+    }
+    read = { ...read, plans: read.plans.filter((p) => !foreign.includes(p)) };
     // Plan files already in --out keep their plan_ids: an imported plan never gets one of them.
     const declared = existsSync(opts.out) ? loadSpecs([opts.out], config).plans : [];
     const result = emitPlanFiles({

@@ -3,6 +3,7 @@
 import { makePlan, type Snapshot } from "../apply/make-plan.js";
 import { findLivePlan } from "../diff/build-plan.js";
 import { recordSettings } from "../diff/normalise.js";
+import { projectLabel } from "../diff/scope.js";
 import { UserError } from "../errors.js";
 import type { PlanSpec } from "../model/spec.js";
 import { describeSettings } from "../render/plan.js";
@@ -67,10 +68,13 @@ function statusRows(specs: readonly PlanSpec[], snap: Snapshot, only: readonly s
     .sort();
   const pending = new Set(snap.plan.changes.map((c) => c.planId));
   const drifted = new Set(snap.plan.violations.map((v) => v.plan_id));
-  return ids.map((planId) => {
+  const others = new Set(snap.otherPlans.map((p) => p.id));
+  const ownPlans = snap.live.plans.filter((p) => !others.has(p.id));
+  const owned = problemsOwnedElsewhere(snap);
+  const rows = ids.map((planId): StatusRow => {
     const r = snap.records.find((x) => x.plan_id === planId);
     const spec = specs.find((x) => x.planId === planId);
-    const live = findLivePlan(snap.live.plans, planId, r?.api_gateway_id);
+    const live = findLivePlan(ownPlans, planId, r?.api_gateway_id);
     const state = drifted.has(planId) ? "drifted" : pending.has(planId) ? "pending" : "in sync";
     return {
       planId,
@@ -79,9 +83,29 @@ function statusRows(specs: readonly PlanSpec[], snap: Snapshot, only: readonly s
       apiGatewayId: live?.id ?? (r?.api_gateway_id ? `${r.api_gateway_id} (gone)` : "-"),
       stages: (live?.settings.stages ?? []).map((s) => `${s.apiId}:${s.stage}`),
       keys: live?.keys.length ?? 0,
-      state,
+      state: owned.has(planId) ? "conflict" : state,
     };
   });
+  // Another project's plans: listed for information, never planned here.
+  for (const p of snap.otherPlans) {
+    const lp = snap.live.plans.find((x) => x.id === p.id);
+    rows.push({
+      planId: p.planId ?? "-",
+      tier: "",
+      lifecycle: "",
+      apiGatewayId: p.id,
+      stages: (lp?.settings.stages ?? []).map((s) => `${s.apiId}:${s.stage}`),
+      keys: lp?.keys.length ?? 0,
+      state: "other project",
+      owner: p.project,
+    });
+  }
+  return rows;
+}
+
+/** plan_ids whose plan file takes a plan_id or name another project owns. */
+function problemsOwnedElsewhere(snap: Snapshot): Set<string> {
+  return new Set(snap.plan.problems.filter((p) => p.code === "owned_by_other_project").map((p) => p.planId));
 }
 
 /** `upg status PLAN…`: every plan named must be declared or recorded. */
@@ -140,6 +164,13 @@ export async function runShowCommand(
       throw new UserError(`No master record for ${planId}.`, {
         hint: "`upg status` lists the plans upg knows; `upg apply` creates records.",
       });
+    if (record.project !== undefined && record.project !== config.project)
+      throw new UserError(
+        `${planId} is owned by ${projectLabel(record.project)}, not by ${projectLabel(config.project)}.`,
+        {
+          hint: `Run \`upg show ${planId}\` in ${projectLabel(record.project)}'s repository (its upg.config.yaml says project: ${record.project}).`,
+        },
+      );
     // Only this plan: its keys, no API keys or REST APIs (a few calls, whatever the size of the account).
     const ids = record.api_gateway_id ? [record.api_gateway_id] : [];
     const live = await deps.live.readLive({

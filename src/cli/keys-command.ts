@@ -29,6 +29,8 @@ export interface Estate {
   live: LiveState;
   keys: ApiKeyInfo[];
   plansOf: Map<string, KeyPlan[]>;
+  /** The config's project: keys and usage commands act only on its plans. */
+  scope: { project?: string };
 }
 
 export interface KeysSession {
@@ -56,7 +58,8 @@ export async function readEstate(s: KeysSession): Promise<Estate> {
     }),
     s.deps.live.listApiKeys(),
   ]);
-  return { records, live, keys, plansOf: plansByKey(live.plans, records) };
+  const scope = s.config.project !== undefined ? { project: s.config.project } : {};
+  return { records, live, keys, plansOf: plansByKey(live.plans, records), scope };
 }
 
 /**
@@ -135,7 +138,9 @@ export async function runKeysList(
   const s = await openSession(g, io);
   try {
     const estate = await readEstate(s);
-    const plan = opts.plan ? resolvePlan(estate.live.plans, estate.records, opts.plan).plan : undefined;
+    const plan = opts.plan
+      ? resolvePlan(estate.live.plans, estate.records, opts.plan, estate.scope).plan
+      : undefined;
     const rows = keyRows(estate, plan);
     if (opts.output === "json") io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else if (opts.output === "csv") io.stdout.write(renderKeysCsv(rows));
@@ -304,7 +309,7 @@ export async function runKeysCreate(
   const s = await openSession(g, io);
   try {
     const estate = await readEstate(s);
-    const { plan } = resolvePlan(estate.live.plans, estate.records, opts.plan);
+    const { plan } = resolvePlan(estate.live.plans, estate.records, opts.plan, estate.scope);
     requireActive(estate, opts.plan);
     const edits = prepareKeyEdits(s, estate, [opts.plan], { addKeys: [name] });
     if (estate.keys.length >= MAX_API_KEYS) {
@@ -471,7 +476,9 @@ export async function runKeysImport(
       );
       return 1;
     }
-    const target = opts.plan ? resolvePlan(estate.live.plans, estate.records, opts.plan) : undefined;
+    const target = opts.plan
+      ? resolvePlan(estate.live.plans, estate.records, opts.plan, estate.scope)
+      : undefined;
     if (opts.plan) requireActive(estate, opts.plan);
     const importEdits = prepareKeyEdits(s, estate, [opts.plan], {
       addKeys: checked.rows.map((r) => r.name).filter((n) => n !== ""),

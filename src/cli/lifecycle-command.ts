@@ -203,7 +203,7 @@ export async function runLifecycleChange(opts: LifecycleChangeOptions, io: Io): 
     const specs = stagedEdit.specs;
     const plan = planFrom(
       { specs, config: project.config, targets: scopeTargets(project, [], opts.plans) },
-      { live: snap.live, resolved: resolveDesired(specs, snap.live) },
+      { live: snap.live, resolved: resolveDesired(specs, snap.live), otherRecords: snap.otherRecords },
       snap.recovery.records,
       deps.clock().toISOString(),
     );

@@ -36,7 +36,7 @@ export async function runUsage(g: GlobalOptions, opts: UsageOptions, io: Io): Pr
     const estate = await readEstate(s);
     const key = opts.key ? resolveKey(estate.keys, opts.key) : undefined;
     let plans: LivePlan[];
-    if (opts.plan) plans = [resolvePlan(estate.live.plans, estate.records, opts.plan).plan];
+    if (opts.plan) plans = [resolvePlan(estate.live.plans, estate.records, opts.plan, estate.scope).plan];
     else plans = estate.live.plans.filter((p) => planIdOf(p, estate.records) !== undefined);
     if (key) plans = plans.filter((p) => p.keys.includes(key.id));
     if (key && plans.length === 0) {
@@ -89,7 +89,7 @@ export async function runUsageExtend(
   try {
     const estate = await readEstate(s);
     const key = resolveKey(estate.keys, ref);
-    const { plan } = resolvePlan(estate.live.plans, estate.records, opts.plan);
+    const { plan } = resolvePlan(estate.live.plans, estate.records, opts.plan, estate.scope);
     if (!plan.keys.includes(key.id)) throw new UserError(`API key ${key.id} is not in plan ${opts.plan}.`);
     const quota = plan.settings.quota;
     if (!quota) {

@@ -8,11 +8,13 @@ import { createHash } from "node:crypto";
 import type { Change, FieldChange, Plan, PlanProblem, Violation } from "../model/plan.js";
 import { PLAN_FORMAT_VERSION } from "../model/plan.js";
 import type { MasterRecord } from "../model/record.js";
+import { PROJECT_TAG_KEY } from "../model/spec.js";
 import { type DesiredPlan, type LivePlan, type LiveState, stageKey } from "../model/state.js";
 import { compareSettings, missingFrom, sameValue } from "./compare.js";
 import { recordSettings, sortedUnique } from "./normalise.js";
 import { orderChanges } from "./order.js";
 import { quotaProblems } from "./quotas.js";
+import { type OtherProjectPlan, otherProjectPlans, partitionRecords, projectLabel } from "./scope.js";
 import { fieldViolations, type ViolationSubject, violation } from "./violations.js";
 
 export interface PlanInput {
@@ -33,10 +35,18 @@ export interface PlanInput {
   adopt?: boolean;
   /** Delete plans that still have API keys attached (`--allow-key-loss`); without it that is a problem. */
   allowKeyLoss?: boolean;
+  /**
+   * The project the run belongs to (src/diff/scope.ts). Records and live plans of other projects are never
+   * planned; `otherRecords` are records the caller already set aside as another project's (kept for the
+   * checks that a plan file does not take their plan_id or name). Absent: a run without a project.
+   */
+  scope?: { project?: string; otherRecords?: readonly MasterRecord[] };
 }
 
 interface PlanContext {
   input: PlanInput;
+  /** The config's project (undefined: none). */
+  project?: string;
   changes: Change[];
   violations: Violation[];
   problems: PlanProblem[];
@@ -108,7 +118,8 @@ function recordIsCurrent(s: Subject): boolean {
     r.api_gateway_id === wantId &&
     r.lifecycle_state === d.lifecycleState &&
     r.tier === d.tier &&
-    r.successor === d.successor
+    r.successor === d.successor &&
+    r.project === d.project
   );
 }
 
@@ -165,22 +176,37 @@ function planCreate(ctx: PlanContext, s: Subject, d: DesiredPlan): void {
 }
 
 function ownershipField(ctx: PlanContext, s: Subject, l: LivePlan): FieldChange[] {
-  if (l.ownerPlanId === s.planId || s.adopting) return [];
-  return [
-    {
+  if (s.adopting) return [];
+  const out: FieldChange[] = [];
+  if (l.ownerPlanId !== s.planId) {
+    out.push({
       field: `tags[${ctx.input.ownershipTagKey}]`,
       ...(l.ownerPlanId ? { before: l.ownerPlanId } : {}),
       after: s.planId,
-    },
-  ];
+    });
+  }
+  // The project tag (a plan a project-less install made, claimed by this project's plan files).
+  if (ctx.project !== undefined && l.project !== ctx.project) {
+    out.push({
+      field: `tags[${PROJECT_TAG_KEY}]`,
+      ...(l.project ? { before: l.project } : {}),
+      after: ctx.project,
+    });
+  }
+  return out;
 }
 
 /** Annotate each changed field: did the plan file change, or did someone change API Gateway? */
-function updateReason(s: Subject, fields: readonly FieldChange[]): string {
+function updateReason(s: Subject, declaredFields: readonly FieldChange[]): string {
+  let fields = declaredFields;
   if (s.adopting) return "adopted: the plan file's settings differ from the live plan";
+  const projectTag = `tags[${PROJECT_TAG_KEY}]`;
+  if (fields.length === 1 && fields[0]!.field === projectTag)
+    return `move into project ${String(fields[0]!.after)}: tag it ${PROJECT_TAG_KEY}=${String(fields[0]!.after)} and write the project into its master record; no setting changes`;
   if (!s.r) return "bring the existing plan under upg";
   const rec = recordSettings(s.r);
   const drifted = compareSettings(rec, s.l!.settings).map((f) => f.field);
+  fields = fields.filter((f) => f.field !== projectTag);
   const fromDrift = fields.filter((f) => drifted.includes(f.field)).length;
   if (fromDrift === fields.length) return "changed outside upg: restore the declared settings";
   if (fromDrift === 0) return "plan file changed";
@@ -486,27 +512,76 @@ function matchUnmanagedByName(
   return undefined;
 }
 
+/**
+ * A declared plan whose plan_id or name another project owns (a record, or a live plan tagged for it): a
+ * problem, and the plan is not planned at all (never a second plan, never a takeover).
+ */
+function otherProjectProblem(
+  ctx: PlanContext,
+  d: DesiredPlan,
+  others: readonly MasterRecord[],
+  otherPlans: readonly OtherProjectPlan[],
+): boolean {
+  const record = others.find((r) => r.plan_id === d.planId);
+  const byId = otherPlans.find((p) => p.planId === d.planId);
+  const byName = otherPlans.find((p) => p.name === d.settings.name);
+  if (!record && !byId && !byName) return false;
+  const owner = record ? (record.project ?? null) : (byId ?? byName)!.project;
+  const live = byId ?? byName;
+  const what = record || byId ? `plan_id ${d.planId}` : `name ${JSON.stringify(d.settings.name)}`;
+  const where = live ? ` (usage plan ${live.id}${live.name ? ` ${JSON.stringify(live.name)}` : ""})` : "";
+  const src = d.source;
+  ctx.problems.push({
+    code: "owned_by_other_project",
+    planId: d.planId,
+    ...(live ? { subject: live.id } : {}),
+    ...(src ? { file: src.file, line: src.line, col: src.col } : {}),
+    message: `the ${what} is owned by ${projectLabel(owner)}${where}; upg never changes, deletes or duplicates another project's plans. Give this plan a plan_id and name of its own, or remove its file.`,
+  });
+  return true;
+}
+
 export function buildPlan(input: PlanInput): Plan {
   const targets = input.targets ?? [];
   const inScope = (id: string) => targets.length === 0 || targets.includes(id);
+  const project = input.scope?.project;
   const ctx: PlanContext = {
     input,
+    ...(project !== undefined ? { project } : {}),
     changes: [],
     violations: [],
     problems: (input.problems ?? []).filter((p) => inScope(p.planId)),
     keyNames: new Map(input.live.apiKeys.map((k) => [k.id, k.name])),
   };
-  const liveById = new Map(input.live.plans.map((p) => [p.id, p]));
-  const desiredById = new Map(input.desired.map((d) => [d.planId, d]));
-  const recordById = new Map(input.records.map((r) => [r.plan_id, r]));
+  // The run's project: the records and live plans it may plan (src/diff/scope.ts).
+  const desiredPlans =
+    project === undefined ? input.desired : input.desired.map((d): DesiredPlan => ({ ...d, project }));
+  const declared = new Set(desiredPlans.map((d) => d.planId));
+  const allRecords = [...input.records, ...(input.scope?.otherRecords ?? [])];
+  const { mine, others } = partitionRecords(allRecords, {
+    ...(project !== undefined ? { project } : {}),
+    declared,
+  });
+  const otherPlans = otherProjectPlans(
+    input.live.plans,
+    { ...(project !== undefined ? { project } : {}), declared },
+    mine,
+    others,
+  );
+  const otherIds = new Set(otherPlans.map((p) => p.id));
+  const ownPlans = input.live.plans.filter((p) => !otherIds.has(p.id));
+  const liveById = new Map(ownPlans.map((p) => [p.id, p]));
+  const desiredById = new Map(desiredPlans.map((d) => [d.planId, d]));
+  const recordById = new Map(mine.map((r) => [r.plan_id, r]));
   const planIds = sortedUnique([...desiredById.keys(), ...recordById.keys()]).filter(inScope);
   const used = new Set<string>();
-  const recordIds = new Set(input.records.flatMap((r) => (r.api_gateway_id ? [r.api_gateway_id] : [])));
+  const recordIds = new Set(allRecords.flatMap((r) => (r.api_gateway_id ? [r.api_gateway_id] : [])));
   const subjects: Subject[] = [];
   for (const planId of planIds) {
     const d = desiredById.get(planId);
     const r = recordById.get(planId);
-    const own = findLivePlan(input.live.plans, planId, r?.api_gateway_id, used, liveById);
+    if (d && !r && otherProjectProblem(ctx, d, others, otherPlans)) continue;
+    const own = findLivePlan(ownPlans, planId, r?.api_gateway_id, used, liveById);
     const adopted = !own && d ? matchUnmanagedByName(ctx, d, used, recordIds) : undefined;
     const l = own ?? adopted;
     if (l) used.add(l.id);
@@ -533,7 +608,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
   if (targets.length === 0) {
     for (const p of input.live.plans) {
-      if (used.has(p.id) || p.unread?.includes("tags")) continue;
+      if (used.has(p.id) || otherIds.has(p.id) || p.unread?.includes("tags")) continue;
       const subject: ViolationSubject = {
         detected_at: input.now,
         plan_name: p.settings.name,
@@ -550,14 +625,27 @@ export function buildPlan(input: PlanInput): Plan {
   }
   stageMissingViolations(ctx);
   keyStageConflicts(ctx, subjects, input.live);
-  ctx.problems.push(...quotaProblems(input).filter((p) => inScope(p.planId)));
+  // Another project's plans count against the account's quotas like plans upg does not manage.
+  const quotaLive = {
+    ...input.live,
+    plans: input.live.plans.map((p) => {
+      if (!otherIds.has(p.id)) return p;
+      const { ownerPlanId: _other, ...rest } = p;
+      return rest;
+    }),
+  };
+  ctx.problems.push(
+    ...quotaProblems({ desired: desiredPlans, records: mine, live: quotaLive }).filter((p) =>
+      inScope(p.planId),
+    ),
+  );
   return {
     format_version: PLAN_FORMAT_VERSION,
     created_at: input.now,
     region: input.live.region,
     targets: [...targets],
     changes: orderChanges(ctx.changes),
-    desired: input.desired.filter((d) => ctx.changes.some((c) => c.planId === d.planId)),
+    desired: desiredPlans.filter((d) => ctx.changes.some((c) => c.planId === d.planId)),
     live_keys: Object.fromEntries(
       subjects
         .filter((s) => ctx.changes.some((c) => c.planId === s.planId))

@@ -20,6 +20,7 @@ import type { PlanSpec, SourceLocation } from "../model/spec.js";
 import { type LiveState, stageKey } from "../model/state.js";
 import { sameValue } from "./compare.js";
 import { recordSettings } from "./normalise.js";
+import type { OtherProjectPlan } from "./scope.js";
 import { type ViolationSubject, violation } from "./violations.js";
 
 export interface DriftInput {
@@ -28,6 +29,8 @@ export interface DriftInput {
   records: readonly MasterRecord[];
   live: LiveState;
   now: string;
+  /** Live plans other projects own (src/diff/scope.ts): never drift here, listed for information. */
+  otherPlans?: readonly OtherProjectPlan[];
 }
 
 /** The plan-file field each violation type is about. */
@@ -131,7 +134,10 @@ function lostStages(input: DriftInput, already: ReadonlySet<string>): Violation[
 /** A stage of a managed plan that a plan upg does not manage now also covers. */
 function sharedWithUnmanaged(input: DriftInput): Violation[] {
   const out: Violation[] = [];
-  const managedIds = new Set(input.records.flatMap((r) => (r.api_gateway_id ? [r.api_gateway_id] : [])));
+  const managedIds = new Set([
+    ...input.records.flatMap((r) => (r.api_gateway_id ? [r.api_gateway_id] : [])),
+    ...(input.otherPlans ?? []).map((p) => p.id),
+  ]);
   const unmanaged = input.live.plans.filter(
     (p) => !managedIds.has(p.id) && p.ownerPlanId === undefined && !p.unread?.includes("tags"),
   );
@@ -257,6 +263,16 @@ export function buildDriftReport(input: DriftInput): DriftReport {
       pending: pending.length,
       not_checked: notChecked.length,
     },
+    ...(input.otherPlans && input.otherPlans.length > 0
+      ? {
+          other_projects: input.otherPlans.map((p) => ({
+            api_gateway_id: p.id,
+            ...(p.planId ? { plan_id: p.planId } : {}),
+            plan_name: p.name,
+            project: p.project,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -35,6 +35,7 @@ function settingsFields(d: DesiredPlan): Partial<MasterRecord> {
   if (d.tier !== undefined) out.tier = d.tier;
   if (d.successor !== undefined) out.successor = d.successor;
   if (d.deletionProtection !== undefined) out.deletion_protection = d.deletionProtection;
+  if (d.project !== undefined) out.project = d.project;
   if (s.throttle?.rateLimit !== undefined) out.rate_limit = s.throttle.rateLimit;
   if (s.throttle?.burstLimit !== undefined) out.burst_limit = s.throttle.burstLimit;
   if (s.quota) {

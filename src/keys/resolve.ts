@@ -59,11 +59,17 @@ export function label(p: KeyPlan): string {
   return p.plan_id ?? p.api_gateway_id;
 }
 
-/** The live plan of a plan_id (by ownership tag or its record's id); unknown: a UserError. */
+/**
+ * The live plan of a plan_id (by ownership tag or its record's id); unknown: a UserError. With `scope`, a plan
+ * another project owns (its `upg:project` tag or its record's project differs from the run's) is a UserError
+ * too: keys and usage commands act only on their project's plans. A plan without a project stays reachable
+ * from a project (its plan files may claim it).
+ */
 export function resolvePlan(
   plans: readonly LivePlan[],
   records: readonly MasterRecord[],
   planId: string,
+  scope?: { project?: string },
 ): { plan: LivePlan; record?: MasterRecord } {
   const record = records.find((r) => r.plan_id === planId);
   const plan =
@@ -73,6 +79,13 @@ export function resolvePlan(
     throw new UserError(
       record ? `Plan ${planId} is not in API Gateway (archived or deleted).` : `No plan ${planId}.`,
       { hint: "`upg status` lists the plans upg manages; `upg apply` creates them." },
+    );
+  }
+  const owner = plan.project ?? record?.project;
+  if (scope && owner !== scope.project && !(scope.project !== undefined && owner === undefined)) {
+    throw new UserError(
+      `Plan ${planId} is owned by ${owner ? `project ${owner}` : "no project"}, not by ${scope.project ? `project ${scope.project}` : "this repository (no project)"}.`,
+      { hint: "Run the command in the repository whose upg.config.yaml names that project." },
     );
   }
   return { plan, ...(record ? { record } : {}) };

@@ -1,7 +1,7 @@
 // Pure: one usage plan as API Gateway returns it → upg's normalised LivePlan (without keys). Sets are
 // sorted, numbers are numbers (a backend sending "500" gives 500), absent members stay absent.
 
-import { QUOTA_PERIODS, type QuotaPeriod, type ThrottleSettings } from "../model/spec.js";
+import { PROJECT_TAG_KEY, QUOTA_PERIODS, type QuotaPeriod, type ThrottleSettings } from "../model/spec.js";
 import {
   type LivePlan,
   type PlanSettings,
@@ -90,7 +90,10 @@ function planStages(stages: UsagePlanLike["apiStages"]): StageBinding[] {
   return [...byKey].sort(byFirst).map(([, binding]) => binding);
 }
 
-/** Normalises one usage plan; the ownership tag becomes `ownerPlanId` and is kept out of `tags`. */
+/**
+ * Normalises one usage plan; the ownership tag becomes `ownerPlanId` and the `upg:project` tag `project`, both
+ * kept out of `tags`.
+ */
 export function normaliseUsagePlan(plan: UsagePlanLike, ownershipTagKey: string): LivePlanSettings {
   if (!plan.id) throw new Error("API Gateway returned a usage plan without an id");
   const tags = plan.tags ?? {};
@@ -102,10 +105,12 @@ export function normaliseUsagePlan(plan: UsagePlanLike, ownershipTagKey: string)
     ...(throttle ? { throttle } : {}),
     ...(quota ? { quota } : {}),
     stages: planStages(plan.apiStages),
-    tags: sortedRecord(Object.entries(tags).filter(([k]) => k !== ownershipTagKey)),
+    tags: sortedRecord(Object.entries(tags).filter(([k]) => k !== ownershipTagKey && k !== PROJECT_TAG_KEY)),
   };
   const live: LivePlanSettings = { id: plan.id, settings };
   const owner = tags[ownershipTagKey];
   if (owner) live.ownerPlanId = owner;
+  const project = tags[PROJECT_TAG_KEY];
+  if (project) live.project = project;
   return live;
 }

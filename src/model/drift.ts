@@ -49,6 +49,16 @@ export interface DriftReport {
   pending: PendingEdit[];
   not_checked: NotChecked[];
   summary: DriftSummary;
+  /**
+   * Live plans another project owns (`project:` in upg.config.yaml): listed for information, never checked or
+   * reported as drift here. Absent when there are none.
+   */
+  other_projects?: Array<{
+    api_gateway_id: string;
+    plan_id?: string;
+    plan_name: string;
+    project: string | null;
+  }>;
   /** `upg drift --fix`: what was repaired, and what the auto_fix policy left alone. */
   fix?: {
     outcome: "applied" | "empty" | "cancelled";

@@ -134,6 +134,7 @@ export interface PlanProblem {
     | "key_joins_deprecated"
     | "key_stage_conflict"
     | "name_matches_unmanaged_plan"
+    | "owned_by_other_project"
     | "delete_would_drop_keys"
     | "deletion_protected"
     | "quota_plans_per_region"

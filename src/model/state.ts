@@ -41,6 +41,8 @@ export interface DesiredPlan {
   keys?: string[];
   /** `deletion_protection` of the plan file: true never deleted; false deleted even with keys attached. */
   deletionProtection?: boolean;
+  /** The config's `project`: written as the `upg:project` tag on create/adopt and into the master record. */
+  project?: string;
   source?: SourceLocation;
 }
 
@@ -51,6 +53,8 @@ export interface LivePlan {
   keys: string[];
   /** Value of the ownership tag (the plan_id) when upg owns the plan. */
   ownerPlanId?: string;
+  /** Value of the `upg:project` tag (the project that owns the plan); kept out of `settings.tags`. */
+  project?: string;
   /** What could not be read for this plan (a partial read: `upg drift` only); its checks are skipped. */
   unread?: Array<"tags" | "keys">;
 }

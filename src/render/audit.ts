@@ -68,7 +68,11 @@ export function renderHistoryHuman(
     String(r.at),
     String(r.actor),
     String(r.action),
-    r.plan_id === LOCK_PLAN_ID ? "(apply lock)" : String(r.plan_id),
+    r.plan_id === LOCK_PLAN_ID
+      ? "(apply lock)"
+      : String(r.plan_id).startsWith(`${LOCK_PLAN_ID}#`)
+        ? `(apply lock of project ${String(r.plan_id).slice(LOCK_PLAN_ID.length + 1)})`
+        : String(r.plan_id),
     String(r.outcome),
     ids(r),
   ]);

@@ -113,6 +113,16 @@ export function renderDriftHuman(report: DriftReport, style: Style = PLAIN): str
       out.push(`  ${n.what}${n.plan_id ? ` (${n.plan_id})` : ""}: ${n.reason}`);
     out.push("");
   }
+  if (report.other_projects && report.other_projects.length > 0) {
+    const owner = (p: string | null) => (p ? `project ${p}` : "no project");
+    out.push(
+      style.dim(
+        `Owned by other projects (not checked here): ${report.other_projects
+          .map((o) => `${o.plan_id ?? o.plan_name} (${o.api_gateway_id}, ${owner(o.project)})`)
+          .join(", ")}.`,
+      ),
+    );
+  }
   const s = report.summary;
   const parts = SEVERITY_ORDER.filter((x) => s.by_severity[x] > 0)
     .reverse()

@@ -63,6 +63,7 @@ export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
       connect_ms: durationOr(doc.timeouts?.connect, d.timeouts.connect_ms),
       request_ms: durationOr(doc.timeouts?.request, d.timeouts.request_ms),
     },
+    ...(doc.project !== undefined ? { project: doc.project } : {}),
     ...(source ? { source } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // Rules beyond shape: within one plan, and across all plans of the project.
 
-import type { UpgConfig } from "../model/spec.js";
+import { PROJECT_TAG_KEY, type UpgConfig } from "../model/spec.js";
 import { type Diagnostic, type DiagnosticSeverity, didYouMean, formatPath } from "./diagnostics.js";
 import type { LoadedPlan } from "./load.js";
 import { reservedTagKey } from "./schema.js";
@@ -275,6 +275,16 @@ function checkTags(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
         "tag_key",
         `Tag key \`${k}\` is upg's ownership tag and is set by upg.`,
         "Remove it from tags.",
+        "error",
+        "key",
+      );
+    }
+    if (k === PROJECT_TAG_KEY) {
+      report(
+        ["tags", k],
+        "tag_key",
+        `Tag key \`${k}\` is upg's project tag and is set by upg from \`project:\` in upg.config.yaml.`,
+        "Remove it from tags; set project: in upg.config.yaml instead.",
         "error",
         "key",
       );

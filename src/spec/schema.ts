@@ -211,6 +211,40 @@ const ownershipTagKey = withHint(
     }
   });
 
+/**
+ * A project name (`project:` in upg.config.yaml). It is written as the value of the `upg:project` tag and is
+ * part of the lock item's key, so upg keeps to a conservative subset of what AWS allows in a tag value
+ * (AWS: 0-256 characters of letters, digits, spaces and `_ . : / = + - @`): 1-63 characters, starting with a
+ * letter or digit, then letters, digits and `_ . : / = + - @` (no spaces), and not `aws:` (AWS reserves that
+ * prefix for tag keys and values).
+ */
+export const PROJECT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,62}$/;
+
+const projectName = withHint(
+  z.string(),
+  "Use 1-63 characters: a letter or digit first, then letters, digits and _ . : / = + - @ (e.g. payments-team).",
+).superRefine((v, ctx) => {
+  if (PROJECT_NAME_RE.test(v) && !reservedTagKey(v)) return;
+  const why =
+    v.length === 0
+      ? "must not be empty"
+      : v.length > 63
+        ? `is ${v.length} characters; upg allows at most 63`
+        : reservedTagKey(v)
+          ? "starts with aws:, which AWS reserves"
+          : !/^[A-Za-z0-9]/.test(v)
+            ? "must start with a letter or digit"
+            : `contains ${JSON.stringify([...v].find((c) => !/[A-Za-z0-9_.:/=+@-]/.test(c)))}, which the upg:project tag cannot carry`;
+  ctx.addIssue({
+    code: "custom",
+    message: `project ${JSON.stringify(v)} ${why}`,
+    params: {
+      code: "invalid_project",
+      hint: "Use 1-63 characters: a letter or digit first, then letters, digits and _ . : / = + - @ (e.g. payments-team).",
+    },
+  });
+});
+
 /** A duration field: "3s", "500ms", "2m", or a number of seconds, within `bounds` (ms). */
 const duration = (what: string, bounds: { min: number; max: number }) =>
   withHint(z.union([z.string(), z.number()]), `Write ${DURATION_FORMAT}.`).superRefine((v, ctx) => {
@@ -261,6 +295,11 @@ export const configFileSchema = z
     ownership_tag_key: ownershipTagKey
       .optional()
       .describe("Tag key upg writes on plans it owns (value: the plan_id)."),
+    project: projectName
+      .optional()
+      .describe(
+        "The project this repository manages when several share an account and upg's tables: plans upg creates or adopts carry it as the upg:project tag, records carry it, and a run sees only its project's plans (default: none).",
+      ),
     policy: z
       .strictObject({
         max_rate_limit: positive("max_rate_limit").optional(),

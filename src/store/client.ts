@@ -8,10 +8,20 @@ import { serviceEndpoint } from "../aws/errors.js";
 import { type DynamoErrorContext, describeDynamoError, dynamoErrorName } from "./errors.js";
 import type { StoreOptions, TableNames } from "./types.js";
 
+/** The reserved plan_id of the apply lock item; never a valid plan_id (those are [a-z0-9-]). */
+export const LOCK_ITEM_KEY = "__upg_lock__";
+
+/** The lock item of a project's runs: `__upg_lock__#PROJECT`; without a project, `__upg_lock__`. */
+export function lockItemKey(project?: string): string {
+  return project === undefined ? LOCK_ITEM_KEY : `${LOCK_ITEM_KEY}#${project}`;
+}
+
 export interface StoreContext {
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   tables: TableNames;
+  /** The key of this run's apply lock item (one per project). */
+  lockKey: string;
   where: Omit<DynamoErrorContext, "action" | "table">;
   /**
    * The audit chain head this store last wrote (seq and hash): the next append starts from it instead of
@@ -30,7 +40,7 @@ export function createContext(opts: StoreOptions): StoreContext {
     timeouts: timeoutsOf(opts.target),
   };
   if (opts.target.profile) where.profile = opts.target.profile;
-  return { client, doc, tables: opts.tables, where };
+  return { client, doc, tables: opts.tables, lockKey: lockItemKey(opts.project), where };
 }
 
 export function errorContext(ctx: StoreContext, action: string, table?: string): DynamoErrorContext {

@@ -14,7 +14,7 @@ export { AUDIT_STREAM, auditHash, GENESIS_HASH, HEAD_STREAM, verifyChain } from 
 export { canonicalJson } from "./canonical.js";
 export { type DynamoErrorContext, describeDynamoError } from "./errors.js";
 export { lockIdOf } from "./lock.js";
-export { LOCK_ITEM_KEY } from "./records.js";
+export { LOCK_ITEM_KEY, lockItemKey } from "./records.js";
 export type * from "./types.js";
 export { VIOLATION_KEY_PREFIX } from "./violations.js";
 

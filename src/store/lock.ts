@@ -8,7 +8,6 @@ import { LockHeldError, LockIdMismatchError, LockLostError } from "../errors.js"
 import type { LockRecord } from "../model/record.js";
 import { appendAudit } from "./audit.js";
 import { attempt, conditionalWrite, type StoreContext } from "./client.js";
-import { LOCK_ITEM_KEY } from "./records.js";
 import type { AcquiredLock, LockRequest } from "./types.js";
 
 export const LOCK_POLL_MS = 250;
@@ -18,9 +17,9 @@ export function lockIdOf(lock: Pick<LockRecord, "lock_id" | "run_id">): string {
   return lock.lock_id ?? lock.run_id;
 }
 
-function newLock(req: LockRequest, now: number): AcquiredLock {
+function newLock(key: string, req: LockRequest, now: number): AcquiredLock {
   const lock: AcquiredLock = {
-    plan_id: LOCK_ITEM_KEY,
+    plan_id: key,
     owner: req.owner,
     run_id: req.runId,
     lock_id: randomBytes(4).toString("hex"),
@@ -57,7 +56,7 @@ async function tryAcquire(
 export async function getLock(ctx: StoreContext): Promise<LockRecord | undefined> {
   const table = ctx.tables.metadata;
   const out = await attempt(ctx, "GetItem", table, () =>
-    ctx.doc.send(new GetCommand({ TableName: table, Key: { plan_id: LOCK_ITEM_KEY }, ConsistentRead: true })),
+    ctx.doc.send(new GetCommand({ TableName: table, Key: { plan_id: ctx.lockKey }, ConsistentRead: true })),
   );
   return out.Item as LockRecord | undefined;
 }
@@ -69,7 +68,7 @@ async function auditTakeover(ctx: StoreContext, lock: AcquiredLock, old: LockRec
       at: lock.acquired_at,
       actor: lock.owner,
       run_id: lock.run_id,
-      plan_id: LOCK_ITEM_KEY,
+      plan_id: ctx.lockKey,
       action: "lock_takeover",
       change_id: `lock_takeover:${lockIdOf(old)}`,
       outcome: "ok",
@@ -87,7 +86,7 @@ export async function acquireLock(ctx: StoreContext, req: LockRequest): Promise<
   const deadline = Date.now() + (req.waitMs ?? 0);
   for (;;) {
     const now = clock();
-    const lock = newLock(req, now);
+    const lock = newLock(ctx.lockKey, req, now);
     const replaced = await tryAcquire(ctx, lock, now);
     if (replaced === null) return lock;
     if (replaced) {
@@ -138,7 +137,7 @@ export async function renewLock(
   const table = ctx.tables.metadata;
   const update = new UpdateCommand({
     TableName: table,
-    Key: { plan_id: LOCK_ITEM_KEY },
+    Key: { plan_id: ctx.lockKey },
     UpdateExpression: "SET expires_at = :exp",
     ConditionExpression: "run_id = :r",
     ExpressionAttributeValues: { ":r": runId, ":exp": now + ttlSeconds * 1000 },
@@ -155,7 +154,7 @@ export async function checkLock(ctx: StoreContext, runId: string, now = Date.now
   const table = ctx.tables.metadata;
   const update = new UpdateCommand({
     TableName: table,
-    Key: { plan_id: LOCK_ITEM_KEY },
+    Key: { plan_id: ctx.lockKey },
     UpdateExpression: "SET #f = if_not_exists(#f, :zero) + :one",
     ConditionExpression: "#r = :r AND #exp > :now",
     ExpressionAttributeNames: { "#f": "fence", "#r": "run_id", "#exp": "expires_at" },
@@ -174,7 +173,7 @@ export async function releaseLock(ctx: StoreContext, runId: string): Promise<voi
   const table = ctx.tables.metadata;
   const del = new DeleteCommand({
     TableName: table,
-    Key: { plan_id: LOCK_ITEM_KEY },
+    Key: { plan_id: ctx.lockKey },
     ConditionExpression: "run_id = :r",
     ExpressionAttributeValues: { ":r": runId },
   });
@@ -206,7 +205,7 @@ export async function forceUnlock(
     const out = await ctx.doc.send(
       new DeleteCommand({
         TableName: table,
-        Key: { plan_id: LOCK_ITEM_KEY },
+        Key: { plan_id: ctx.lockKey },
         ReturnValues: "ALL_OLD",
         ...condition,
       }),
@@ -227,7 +226,7 @@ export async function forceUnlock(
       at: new Date().toISOString(),
       actor: by,
       run_id: randomUUID(),
-      plan_id: LOCK_ITEM_KEY,
+      plan_id: ctx.lockKey,
       action: "force_unlock",
       change_id: `force_unlock:${removed.run_id}`,
       outcome: "ok",

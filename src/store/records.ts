@@ -5,8 +5,7 @@ import { StaleRecordError } from "../errors.js";
 import type { MasterRecord } from "../model/record.js";
 import { attempt, conditionalWrite, type StoreContext } from "./client.js";
 
-/** The reserved plan_id of the apply lock item; never a valid plan_id (those are [a-z0-9-]). */
-export const LOCK_ITEM_KEY = "__upg_lock__";
+export { LOCK_ITEM_KEY, lockItemKey } from "./client.js";
 
 /** Every key upg keeps for itself in the metadata table (the lock, open-violation state) starts with this. */
 export const RESERVED_KEY_PREFIX = "__upg_";
@@ -76,7 +75,10 @@ export async function putRecord(
   record: MasterRecord,
   expectedVersion: number,
 ): Promise<MasterRecord> {
-  if (record.plan_id === LOCK_ITEM_KEY) throw new Error(`${LOCK_ITEM_KEY} is reserved for the lock item`);
+  if (record.plan_id.startsWith(RESERVED_KEY_PREFIX))
+    throw new Error(
+      `${record.plan_id} is reserved (keys starting ${RESERVED_KEY_PREFIX} are upg's own items)`,
+    );
   if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
     throw new Error(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
   }
@@ -95,7 +97,8 @@ export async function deleteRecord(
   planId: string,
   expectedVersion: number,
 ): Promise<void> {
-  if (planId === LOCK_ITEM_KEY) throw new Error(`${LOCK_ITEM_KEY} is reserved for the lock item`);
+  if (planId.startsWith(RESERVED_KEY_PREFIX))
+    throw new Error(`${planId} is reserved (keys starting ${RESERVED_KEY_PREFIX} are upg's own items)`);
   const table = ctx.tables.metadata;
   const deleted = await conditionalWrite(ctx, "DeleteItem", table, () =>
     ctx.doc.send(

@@ -12,6 +12,11 @@ export interface TableNames {
 export interface StoreOptions {
   target: AwsTarget;
   tables: TableNames;
+  /**
+   * The config's project: runs of different projects on the same tables take different apply locks
+   * (`__upg_lock__#PROJECT`; none: `__upg_lock__`), so they never wait for each other. The audit chain is shared.
+   */
+  project?: string;
 }
 
 export type TableFeature = "point_in_time_recovery" | "encryption" | "deletion_protection";

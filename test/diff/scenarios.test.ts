@@ -68,6 +68,7 @@ describe("diff scenarios", () => {
         now: NOW,
         ...(options.adopt ? { adopt: true } : {}),
         ...(options.allow_key_loss ? { allowKeyLoss: true } : {}),
+        ...(config.project !== undefined ? { scope: { project: config.project } } : {}),
       });
       expect(plan.changes.map((c) => c.id)).toEqual(expected.changes);
       for (const [id, fields] of Object.entries(expected.fields ?? {})) {
