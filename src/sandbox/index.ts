@@ -1,13 +1,20 @@
 /**
  * The local AWS sandbox: an API Gateway v1 control-plane emulator speaking the real REST-JSON wire protocol,
- * plus dynalite (DynamoDB) in the same process, and SNS (query protocol) on the API Gateway port under /sns.
+ * plus dynalite (DynamoDB) in the same process, SNS (query protocol) under /sns and STS (query protocol) under
+ * /sts on the API Gateway port.
  *
- * With `dataDir` everything an account holds survives a restart: dynalite keeps its tables there, and the API
- * Gateway state (plans, keys, usage-plan keys, REST APIs and stages, usage, the id sequence) and the SNS topics
- * are saved to `dataDir/apigateway-state.json` before each change is answered (see persist.ts).
+ * One sandbox serves every account and region. A request's region is the one of its SigV4 credential scope,
+ * its account the one of its access key: the sandbox's own credentials (and any key it did not hand out) are
+ * the default account, keys from STS AssumeRole are the role's account. Each account-region has its own API
+ * Gateway state, usage, throttle buckets, DynamoDB tables and SNS topics (see tenants.ts, dynamo.ts, sts.ts);
+ * it is created on first use, seeded like the default one when the sandbox seeds (`seedAccountRegions`).
  *
- * Not emulated on purpose: SigV4 checks (any credentials are accepted; only a signature scoped to another region
- * is refused, 403 InvalidSignatureException).
+ * With `dataDir` everything survives a restart: dynalite keeps its tables there (other account-regions' in
+ * subdirectories), and the API Gateway state of every account-region and the SNS topics are saved to
+ * `dataDir/apigateway-state.json` before each change is answered (see persist.ts).
+ *
+ * Not emulated on purpose: SigV4 checks (any credentials are accepted; only a signature scoped to a region name
+ * AWS does not have is refused, 403 InvalidSignatureException).
  */
 
 import { mkdirSync } from "node:fs";

@@ -162,6 +162,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   res.setHeader("x-amzn-RequestId", randomUUID());
   try {
     const body = await readBody(req);
+    const createdBefore = deps.tenants.createdOnDemand;
     const url = req.url ?? "/";
     const cut = url.indexOf("?");
     const rawPath = cut < 0 ? url : url.slice(0, cut);
@@ -181,7 +182,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       : rawPath.startsWith(ADMIN_PREFIX)
         ? (snsAdmin ?? handleAdmin(deps, method, rawPath, body, query))
         : await serveApi(deps, req, rawPath, query, body);
-    if (response && changesState(req.method, response)) persistOrFail(deps);
+    const created = deps.tenants.createdOnDemand !== createdBefore; // seeded: ids to keep
+    if (response && (created || changesState(req.method, response))) persistOrFail(deps);
     if (response) send(res, response);
   } catch (err) {
     send(res, errorResponse(err));

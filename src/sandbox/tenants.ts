@@ -38,6 +38,8 @@ export interface TenantOptions {
 
 export class Tenants {
   private readonly byKey = new Map<string, Tenant>();
+  /** How many account-regions were created on demand (a change to save, even when made by a read). */
+  createdOnDemand = 0;
   readonly defaultTenant: Tenant;
 
   constructor(private readonly opts: TenantOptions) {
@@ -49,6 +51,7 @@ export class Tenants {
     const found = this.byKey.get(tenantKey(accountId, region));
     if (found) return found;
     const t = this.create(accountId, region);
+    this.createdOnDemand += 1;
     this.opts.onCreate?.(t);
     return t;
   }

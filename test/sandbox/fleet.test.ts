@@ -380,6 +380,20 @@ describe("--data keeps every account-region", () => {
     );
   });
 
+  it("an account-region seeded by its first request (a read) is saved: a restart shows the same ids", async () => {
+    const dir = tempDir();
+    const first = await start({ dataDir: dir, dynamo: false, seed: true });
+    const ids = (await apigw(first, "eu-west-1").send(new GetRestApisCommand({}))).items?.map((a) => a.id);
+    expect(ids).toHaveLength(1);
+    for (const c of opened.splice(0)) c.destroy();
+    await first.stop();
+    sandboxes.splice(0);
+    const second = await start({ dataDir: dir, dynamo: false, seed: true });
+    expect(
+      (await apigw(second, "eu-west-1").send(new GetRestApisCommand({}))).items?.map((a) => a.id),
+    ).toEqual(ids);
+  });
+
   it("loads a version 1 state file (one account-region) as the default account-region", async () => {
     const dir = tempDir();
     const v1 = {

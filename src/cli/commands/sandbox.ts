@@ -67,6 +67,13 @@ function parseNonNegative(raw: string): number {
   return n;
 }
 
+/** --deny-role, repeatable: every ARN given so far. */
+export function collectRoleArn(arn: string, all: string[] = []): string[] {
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn))
+    throw new InvalidArgumentError(`expected a role ARN arn:aws:iam::ACCOUNT:role/NAME, got '${arn}'`);
+  return [...all, arn];
+}
+
 /** "429=0.1,500=0.05" → { "429": 0.1, "500": 0.05 }. */
 export function parseErrorRates(spec: string): ErrorRates {
   const rates: ErrorRates = {};
@@ -233,11 +240,7 @@ export function registerSandboxCommand(program: Command): void {
     .option(
       "--deny-role <arn>",
       "refuse STS AssumeRole of this role with AccessDenied (repeatable)",
-      (arn: string, all: string[] = []) => {
-        if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn))
-          throw new InvalidArgumentError("expected a role ARN arn:aws:iam::ACCOUNT:role/NAME");
-        return [...all, arn];
-      },
+      collectRoleArn,
     )
     .option("--latency <ms>", "add this latency to every API Gateway call", parseNonNegative)
     .option(
