@@ -40,6 +40,7 @@ export function createAdminClient(endpoint: string, query = ""): SandboxAdmin {
     resetCounters: () => send("DELETE", "counters"),
     recordUsage: (u: UsageRecord) => send("POST", "usage", u),
     setThrottling: (on: boolean) => send("PUT", "throttling", { enabled: on }),
+    setRegions: (regions: string[] | null) => send("PUT", "regions", { regions }),
     reset: () => send("POST", "reset"),
     identity: async () => (await get("GET", "identity")) as CallerIdentity,
     status: async () => (await get("GET", "status")) as SandboxStatus,

@@ -60,6 +60,10 @@ const usageSchema = z.strictObject({
 
 const throttlingSchema = z.strictObject({ enabled: z.boolean() });
 
+const regionsSchema = z.strictObject({
+  regions: z.array(z.string().refine(isRegionName, "not a region name")).min(1).nullable(),
+});
+
 const limitsSchema = z.strictObject({
   usagePlans: positiveInt,
   usagePlansPerKey: positiveInt,
@@ -100,6 +104,7 @@ function status(deps: AdminDeps, t: Tenant): SandboxStatus {
     throttling: throttler.enabled,
     faults: faults.snapshot(),
     limits: t.state.limits,
+    ...(deps.tenants.servedRegions ? { servedRegions: [...deps.tenants.servedRegions] } : {}),
     accountRegions: deps.tenants.all().map((x) => ({ accountId: x.accountId, region: x.region })),
   };
 }
@@ -138,6 +143,11 @@ const ADMIN_ROUTES: Readonly<Record<string, AdminRoute>> = {
   },
   "PUT throttling": (d, body) => {
     d.throttler.enabled = parseBody(throttlingSchema, body).enabled;
+    return done();
+  },
+  "PUT regions": (d, body) => {
+    const { regions } = parseBody(regionsSchema, body);
+    d.tenants.servedRegions = regions ?? undefined;
     return done();
   },
   "PUT limits": (_d, body, t) => {

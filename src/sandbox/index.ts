@@ -31,7 +31,7 @@ import { close, createApiServer, listen } from "./server.js";
 import { createSnsAdmin } from "./sns/admin-client.js";
 import { SEEDED_TOPIC_NAME, SNS_OPERATIONS, SNS_PATH, SnsState, topicArn } from "./sns/index.js";
 import { credentialScope, STS_PATH, StsState } from "./sts.js";
-import { isRegionName, Tenants, tenantKey } from "./tenants.js";
+import { Tenants, tenantKey } from "./tenants.js";
 import { Throttler } from "./throttle.js";
 import type { Sandbox, SandboxDataInfo, SandboxOptions, SeedResult } from "./types.js";
 
@@ -105,6 +105,7 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number,
     region,
     ...(opts.listTags ? { listTags: opts.listTags } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.regions ? { regions: opts.regions } : {}),
     onCreate: (t) => {
       if (!seedNew) return;
       seedSampleData(t.state, Date.now());
@@ -163,7 +164,7 @@ function dynamoRoute(tenants: Tenants, sts: StsState) {
   const d = tenants.defaultTenant;
   return (req: IncomingMessage): string | undefined => {
     const scope = credentialScope(req);
-    if (!scope || !isRegionName(scope.region)) return undefined;
+    if (!scope || !tenants.serves(scope.region)) return undefined;
     const key = tenantKey(sts.callerOf(scope.accessKeyId).accountId, scope.region);
     return key === d.key ? undefined : key;
   };

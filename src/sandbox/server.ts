@@ -22,7 +22,7 @@ import {
   type StsState,
   serveSts,
 } from "./sts.js";
-import { isRegionName, type Tenant } from "./tenants.js";
+import type { Tenant } from "./tenants.js";
 import { type JsonObject, parseJsonObject } from "./validate.js";
 
 /** Bodies above this size get 413 RequestEntityTooLargeException (after being drained, so the client reads it). */
@@ -110,16 +110,19 @@ function context(
 
 /**
  * The account-region a request addresses: the region it is signed for, the account of its access key.
- * Signatures are not verified; a request signed for a region name AWS does not have is refused as AWS refuses it.
+ * Signatures are not verified; a request signed for a region name AWS does not have (or one the sandbox was told
+ * not to serve) is refused as AWS refuses a request signed for another region than its endpoint's.
  */
 export function tenantOf(deps: ServerDeps, req: IncomingMessage): Tenant {
   const scope = credentialScope(req);
   const d = deps.tenants.defaultTenant;
   if (!scope) return d;
-  if (!isRegionName(scope.region)) {
+  if (!deps.tenants.serves(scope.region)) {
+    const served = deps.tenants.servedRegions;
     fail(
       "InvalidSignatureException",
-      `Credential should be scoped to a valid region, not '${scope.region}'.`,
+      `Credential should be scoped to a valid region, not '${scope.region}'.` +
+        (served ? ` This sandbox serves ${served.join(", ")}.` : ""),
     );
   }
   return deps.tenants.get(deps.sts.callerOf(scope.accessKeyId).accountId, scope.region);

@@ -32,18 +32,30 @@ export interface TenantOptions {
   region: string;
   listTags?: "nonEmpty" | "never";
   limits?: Partial<AccountLimits>;
+  /** Serve only these regions (default: every region). */
+  regions?: readonly string[];
   /** Called once for every account-region created on demand (not for the default one or restored ones). */
   onCreate?: (t: Tenant) => void;
 }
 
 export class Tenants {
   private readonly byKey = new Map<string, Tenant>();
+  /**
+   * The regions served; undefined = every region. A sandbox limited to one region answers a request signed for
+   * another as a regional AWS endpoint does (403 InvalidSignatureException).
+   */
+  servedRegions: string[] | undefined;
   /** How many account-regions were created on demand (a change to save, even when made by a read). */
   createdOnDemand = 0;
   readonly defaultTenant: Tenant;
 
   constructor(private readonly opts: TenantOptions) {
     this.defaultTenant = this.create(opts.accountId, opts.region);
+    this.servedRegions = opts.regions ? [...opts.regions] : undefined;
+  }
+
+  serves(region: string): boolean {
+    return isRegionName(region) && (this.servedRegions?.includes(region) ?? true);
   }
 
   /** The account-region, created (and seeded when the sandbox seeds new ones) on first use. */

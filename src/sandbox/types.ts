@@ -64,6 +64,11 @@ export interface SandboxOptions {
    * Default: `seed`.
    */
   seedAccountRegions?: boolean;
+  /**
+   * Serve only these regions (default: every region): a request signed for another one is refused with 403
+   * InvalidSignatureException, as a regional AWS endpoint refuses it. Also settable while running.
+   */
+  regions?: string[];
   /** How STS treats roles when they are assumed (also settable while running: `Sandbox.sts.setRole`). */
   roles?: RoleRule[];
   /**
@@ -106,6 +111,8 @@ export interface SandboxStatus {
   throttling: boolean;
   faults: FaultConfig;
   limits: AccountLimits;
+  /** Present when the sandbox serves only these regions (`regions`, `setRegions`). */
+  servedRegions?: string[];
   /** Every account-region the sandbox holds, the default one first. */
   accountRegions: Array<{ accountId: string; region: string }>;
 }
@@ -136,6 +143,8 @@ export interface SandboxAdmin {
   resetCounters(): Promise<void>;
   recordUsage(u: UsageRecord): Promise<void>;
   setThrottling(on: boolean): Promise<void>;
+  /** Serve only these regions (null: every region again); whole sandbox. */
+  setRegions(regions: string[] | null): Promise<void>;
   /** Wipe all API Gateway state (and refill the throttle buckets); with `dataDir` the empty account is saved. */
   reset(): Promise<void>;
   identity(): Promise<CallerIdentity>;

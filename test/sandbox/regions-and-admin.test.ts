@@ -37,6 +37,34 @@ describe("a region per signature", () => {
   });
 });
 
+describe("a sandbox told to serve only some regions", () => {
+  it("refuses a request signed for another region as a regional endpoint does, until told to serve every region again", async () => {
+    await t.sb.admin.setRegions(["eu-west-1"]);
+    const other = new APIGatewayClient({
+      endpoint: t.sb.apigatewayEndpoint,
+      region: "us-west-2",
+      credentials: t.sb.credentials,
+      maxAttempts: 1,
+    });
+    try {
+      expect((await t.sb.admin.status()).servedRegions).toEqual(["eu-west-1"]);
+      await expectApiError(
+        other.send(new GetUsagePlansCommand({})),
+        403,
+        "InvalidSignatureException",
+        "Credential should be scoped to a valid region, not 'us-west-2'. This sandbox serves eu-west-1.",
+      );
+      expect((await t.client.send(new GetUsagePlansCommand({}))).$metadata.httpStatusCode).toBe(200);
+      await expect(t.sb.admin.setRegions(["mars"])).rejects.toThrow(/not a region name/);
+    } finally {
+      await t.sb.admin.setRegions(null);
+    }
+    expect((await other.send(new GetUsagePlansCommand({}))).items).toEqual([]);
+    expect((await t.sb.admin.status()).servedRegions).toBeUndefined();
+    other.destroy();
+  });
+});
+
 describe("admin input", () => {
   it("refuses an injected error code that cannot be sent as a header, and keeps serving", async () => {
     const res = await fetch(`${t.sb.apigatewayEndpoint}/_sandbox/faults`, {
