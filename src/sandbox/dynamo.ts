@@ -43,9 +43,12 @@ export function dynamoSubdir(key: string): string {
   return `dynamodb-${key.replace("/", "-")}`;
 }
 
-function createDynalite(path: string | undefined, iam: SandboxIam | undefined): Server {
+function createDynalite(path: string | undefined, iam: SandboxIam | undefined, key?: string): Server {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path });
-  iam?.gateDynamo(server);
+  if (iam) {
+    const [accountId, region] = key?.split("/") ?? [];
+    iam.gateDynamo(server, accountId && region ? { accountId, region } : iam.where);
+  }
   return server;
 }
 
@@ -63,7 +66,7 @@ export async function startDynamo(opts: DynamoOptions): Promise<DynamoServer> {
       path = join(opts.dataDir, dynamoSubdir(key));
       mkdirSync(path, { recursive: true });
     }
-    const created = createDynalite(path, opts.iam);
+    const created = createDynalite(path, opts.iam, key);
     others.set(key, { server: created, listening: listen(created, 0, opts.host).catch(() => undefined) });
     return created;
   };

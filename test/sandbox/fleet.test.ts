@@ -222,6 +222,44 @@ describe("DynamoDB per account-region", () => {
   });
 });
 
+describe("the IAM policy per account-region", () => {
+  it("checks each call against the ARNs of the account-region it addresses", async () => {
+    const sb = await start({
+      iamPolicy: {
+        Statement: [
+          { Effect: "Allow", Action: "apigateway:*", Resource: "arn:aws:apigateway:us-east-1::*" },
+          {
+            Effect: "Allow",
+            Action: "dynamodb:*",
+            Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/*",
+          },
+        ],
+      },
+    });
+    expect(await planNames(apigw(sb))).toEqual([]);
+    await expectApiError(
+      apigw(sb, "eu-west-1").send(new GetUsagePlansCommand({})),
+      403,
+      "AccessDeniedException",
+      /on resource: arn:aws:apigateway:eu-west-1::\/usageplans /,
+    );
+    const table = {
+      TableName: "records",
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" as const }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" as const }],
+      BillingMode: "PAY_PER_REQUEST" as const,
+    };
+    await dynamo(sb).send(new CreateTableCommand(table));
+    const err = await rejectionOf(dynamo(sb, "eu-west-1").send(new CreateTableCommand(table)));
+    expect((err as Error).name).toBe("AccessDeniedException");
+    expect((err as Error).message).toContain("on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/records ");
+    const assumed = await rejectionOf(
+      dynamo(sb, "us-east-1", await assume(sb)).send(new CreateTableCommand(table)),
+    );
+    expect((assumed as Error).message).toContain("arn:aws:dynamodb:us-east-1:111111111111:table/records ");
+  });
+});
+
 describe("STS", () => {
   it("AssumeRole hands out ASIA credentials of the role's account; GetCallerIdentity says who is calling", async () => {
     const sb = await start({ dynamo: false });
