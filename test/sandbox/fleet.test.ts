@@ -252,7 +252,9 @@ describe("the IAM policy per account-region", () => {
     await dynamo(sb).send(new CreateTableCommand(table));
     const err = await rejectionOf(dynamo(sb, "eu-west-1").send(new CreateTableCommand(table)));
     expect((err as Error).name).toBe("AccessDeniedException");
-    expect((err as Error).message).toContain("on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/records ");
+    expect((err as Error).message).toContain(
+      "on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/records ",
+    );
     const assumed = await rejectionOf(
       dynamo(sb, "us-east-1", await assume(sb)).send(new CreateTableCommand(table)),
     );
