@@ -17,7 +17,7 @@ export interface TargetOutcome<R> {
 }
 
 export interface TargetResult<R> {
-  /** The account's name in `accounts:`, else the current credentials' account id (null when unknown). */
+  /** The account's name in `accounts:`; null for the current credentials' account. */
   account: string | null;
   region: string;
   status: "ok" | "error";
@@ -54,12 +54,13 @@ async function runOne<D extends FleetDeps, R>(
   creds: CredentialCache,
 ): Promise<TargetResult<R>> {
   const account: AccountConfig | undefined = target.account;
-  let label: string | null = account?.name ?? null;
+  // The current credentials' account stays unnamed (null), as in its one-target reports, so shards merge into
+  // the same document as one run.
+  const label: string | null = account?.name ?? null;
   let deps: D | undefined;
   try {
     const credentials = account ? await creds.forAccount(account, target.region) : undefined;
     deps = await opts.open(target.region, credentials);
-    if (!account) label = accountIdOf(await deps.live.callerIdentity());
     const out = await opts.job({ account: label, region: target.region }, deps);
     return {
       account: label,
