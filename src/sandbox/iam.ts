@@ -122,8 +122,7 @@ export class SandboxIam {
   }
 
   /** API Gateway: `apigateway:VERB` on `arn:aws:apigateway:REGION::PATH`; throws 403 AccessDeniedException. */
-  checkApiGateway(method: string, rawPath: string): void {
-    const { region } = this.where;
+  checkApiGateway(method: string, rawPath: string, region = this.where.region): void {
     const resource = `arn:${partitionOf(region)}:apigateway:${region}::${rawPath}`;
     const message = this.denial(`apigateway:${method.toUpperCase()}`, resource);
     if (message) throw new ApiError(403, "AccessDeniedException", message);
