@@ -47,7 +47,7 @@ export interface DriftCommandOptions {
 type DriftFormat = "human" | "json" | "markdown" | "sarif";
 const FORMATS: readonly DriftFormat[] = ["human", "json", "markdown", "sarif"];
 
-function parseSeverity(value: string): Severity {
+export function parseSeverity(value: string): Severity {
   const v = value.toUpperCase() as Severity;
   if (!SEVERITY_ORDER.includes(v)) {
     throw new UserError(`Unknown severity "${value}" for --fail-on.`, {

@@ -10,12 +10,15 @@ import {
   renderFleetJson,
   renderFleetMarkdown,
 } from "../render/merge.js";
+import { parseSeverity } from "./drift-command.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 
 export interface ReportMergeOptions {
   files: string[];
   output: string;
+  failOn: string;
+  failOnPending: boolean;
   detailedExitcode: boolean;
   global: GlobalOptions;
 }
@@ -45,6 +48,8 @@ export function runReportMerge(opts: ReportMergeOptions, io: Io): number {
   try {
     doc = mergeReports(docs, {
       generatedAt: new Date().toISOString(),
+      failOn: parseSeverity(opts.failOn),
+      failOnPending: opts.failOnPending,
       detailedExitcode: opts.detailedExitcode,
     });
   } catch (err) {

@@ -3,7 +3,7 @@
 // results give the same document, so merging the shards of a run gives that run's document.
 
 import type { DriftReport } from "../model/drift.js";
-import type { Plan } from "../model/plan.js";
+import { type Plan, SEVERITY_ORDER, type Severity } from "../model/plan.js";
 import { renderDriftHuman, renderDriftMarkdown } from "./drift.js";
 import { renderPlanHuman, renderPlanMarkdown } from "./plan.js";
 import { renderStatusTable, type StatusRow } from "./status.js";
@@ -127,10 +127,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A single-target drift report's exit code under `upg drift`'s defaults (--fail-on LOW). */
-function driftCode(d: DriftReport): number {
-  if (d.violations.length > 0) return 2;
-  return d.not_checked.length > 0 ? 1 : 0;
+/** How a one-target report's exit code is worked out: the options its run had (`upg drift`'s, `upg plan`'s). */
+export interface ExitRules {
+  /** drift --fail-on (default LOW). */
+  failOn?: Severity;
+  /** drift --fail-on-pending. */
+  failOnPending?: boolean;
+  /** plan --detailed-exitcode. */
+  detailedExitcode?: boolean;
+}
+
+/** A single-target drift report's exit code under `upg drift`'s rules. */
+function driftCode(d: DriftReport, rules: ExitRules): number {
+  const floor = SEVERITY_ORDER.indexOf(rules.failOn ?? "LOW");
+  if (d.violations.some((v) => SEVERITY_ORDER.indexOf(v.severity) >= floor)) return 2;
+  if (d.not_checked.length > 0) return 1;
+  return rules.failOnPending && d.pending.length > 0 ? 2 : 0;
 }
 
 /** A single-target plan document's exit code: 1 with problems; 2 with changes under --detailed-exitcode. */
@@ -144,7 +156,7 @@ interface Shard {
   results: FleetResult[];
 }
 
-function shardOf(name: string, doc: unknown, detailed: boolean): Shard {
+function shardOf(name: string, doc: unknown, rules: ExitRules): Shard {
   if (isObject(doc) && doc.kind === "upg-fleet-report") {
     if (doc.format_version !== FLEET_FORMAT_VERSION || !COMMANDS.includes(doc.command as FleetCommand)) {
       throw new MergeError(
@@ -159,7 +171,7 @@ function shardOf(name: string, doc: unknown, detailed: boolean): Shard {
     const d = doc as unknown as DriftReport;
     return {
       command: "drift",
-      results: [{ account, region: d.region, status: "ok", exit_code: driftCode(d), report: doc }],
+      results: [{ account, region: d.region, status: "ok", exit_code: driftCode(d, rules), report: doc }],
     };
   }
   if (
@@ -171,7 +183,15 @@ function shardOf(name: string, doc: unknown, detailed: boolean): Shard {
     const p = doc as unknown as Plan;
     return {
       command: "plan",
-      results: [{ account, region: p.region, status: "ok", exit_code: planCode(p, detailed), report: doc }],
+      results: [
+        {
+          account,
+          region: p.region,
+          status: "ok",
+          exit_code: planCode(p, rules.detailedExitcode === true),
+          report: doc,
+        },
+      ],
     };
   }
   throw new MergeError(
@@ -181,12 +201,13 @@ function shardOf(name: string, doc: unknown, detailed: boolean): Shard {
 }
 
 /**
- * Merge the `-o json` documents of shards into one fleet report. All must be of one command; an
+ * Merge the `-o json` documents of shards into one fleet report. Fleet reports keep their targets' exit codes;
+ * a one-target report gets its exit code from `options` (the flags its run had). All must be of one command; an
  * account-region in two shards is an error (a shard ran twice, or two shards overlap).
  */
 export function mergeReports(
   docs: ReadonlyArray<{ name: string; doc: unknown }>,
-  options: { generatedAt: string; detailedExitcode?: boolean },
+  options: { generatedAt: string } & ExitRules,
 ): FleetReport {
   if (docs.length === 0) throw new MergeError("Nothing to merge.", "Name the shards' JSON files.");
   let command: FleetCommand | undefined;
@@ -194,7 +215,7 @@ export function mergeReports(
   const seen = new Map<string, string>();
   const results: FleetResult[] = [];
   for (const { name, doc } of docs) {
-    const shard = shardOf(name, doc, options.detailedExitcode === true);
+    const shard = shardOf(name, doc, options);
     if (command === undefined) {
       command = shard.command;
       first = name;
