@@ -272,14 +272,19 @@ export function renderFleetHuman(doc: FleetReport, style: Style = PLAIN): string
   return `${out.join("\n")}\n`;
 }
 
+function demote(markdown: string): string {
+  return markdown.replace(/^(#{1,5}) /gm, "#$1 ");
+}
+
 export function renderFleetMarkdown(doc: FleetReport): string {
   const out = [`## upg ${doc.command}: ${summary(doc)}`, ""];
   for (const r of doc.results) {
     const label = fleetLabel(r);
     out.push(`### ${label}`, "");
     if (r.status === "error") out.push(`**Error:** ${r.error ?? "failed"}`, "");
-    else if (doc.command === "drift") out.push(renderDriftMarkdown(r.report as DriftReport));
-    else if (doc.command === "plan") out.push(renderPlanMarkdown(r.report as Plan));
+    // The command's own heading goes one level under the target's.
+    else if (doc.command === "drift") out.push(demote(renderDriftMarkdown(r.report as DriftReport)));
+    else if (doc.command === "plan") out.push(demote(renderPlanMarkdown(r.report as Plan)));
     else out.push("```", renderStatusTable(r.report as StatusRow[]).replace(/\n+$/, ""), "```", "");
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;

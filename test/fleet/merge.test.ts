@@ -208,6 +208,9 @@ describe("fleet views", () => {
     const md = renderFleetMarkdown(fleetReport("drift", ONE_RUN, T));
     expect(md.startsWith("## upg drift: 4 targets: 3 read, 1 failed (dev/eu-west-1).\n")).toBe(true);
     expect(md).toContain("### prod/us-east-1\n");
+    // The drift report's own heading sits one level under the target's.
+    expect(md).toContain("### prod/us-east-1\n\n#### ⚠️ upg drift: 2 violations in us-east-1");
+    expect(md).not.toMatch(/^### ✅|^### ⚠️/m);
     expect(md).toContain("**Error:** Cannot assume role: AccessDenied");
   });
 });
