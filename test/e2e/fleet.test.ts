@@ -263,4 +263,31 @@ describe("a fleet of 2 accounts × 2 regions", () => {
     expect(region.code).toBe(1);
     expect(region.stderr).toContain("--region ap-south-1: not a region of any account in upg.config.yaml.");
   });
+
+  it("without accounts: the current credentials' account in every region given, the account unnamed", async () => {
+    const p = await e2e.project();
+    p.writePlan("free.yaml", FREE);
+    await e2e.sb.admin.at({ region: "eu-west-1" }).reset();
+    await e2e.sb.admin.at({ region: "eu-west-1" }).seed();
+    for (const region of REGIONS) expect((await p.upg(["init", "--region", region])).code).toBe(0);
+    const r = await p.upg(["plan", "-o", "json", "--region", "us-east-1", "--region", "eu-west-1"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as FleetDoc;
+    expect(doc.results.map((x) => [x.account, x.region, x.status])).toEqual([
+      [null, "eu-west-1", "ok"],
+      [null, "us-east-1", "ok"],
+    ]);
+    for (const x of doc.results) {
+      expect(x.report?.changes).toEqual([
+        expect.objectContaining({ action: "create", account: null, region: x.region }),
+      ]);
+    }
+    // One region: today's plan document, without an account.
+    const one = JSON.parse((await p.upg(["plan", "-o", "json"])).stdout) as {
+      region: string;
+      account?: string;
+    };
+    expect(one.region).toBe("us-east-1");
+    expect(one).not.toHaveProperty("account");
+  });
 });
