@@ -44,18 +44,19 @@ async function fleet(opts: { init?: boolean } = {}): Promise<Fleet> {
   });
   await e2e.sb.sts.resetRoles();
   p.writePlan("free.yaml", FREE);
-  const labels: string[] = [];
-  for (const a of accounts) {
-    for (const region of REGIONS) {
-      labels.push(`${a.name}/${region}`);
-      if (opts.init === false) continue;
-      await e2e.sb.admin.at({ account: a.id, region }).seed();
-      const init = await p.upg(["init", "--account", a.name, "--region", region]);
-      expect(init.stderr).toBe("");
-      expect(init.code).toBe(0);
-    }
+  const targets = accounts.flatMap((a) => REGIONS.map((region) => ({ a, region })));
+  if (opts.init !== false) {
+    // Side by side, as the account-regions are independent.
+    await Promise.all(
+      targets.map(async ({ a, region }) => {
+        await e2e.sb.admin.at({ account: a.id, region }).seed();
+        const init = await p.upg(["init", "--account", a.name, "--region", region]);
+        expect(init.stderr).toBe("");
+        expect(init.code).toBe(0);
+      }),
+    );
   }
-  return { p, accounts, labels };
+  return { p, accounts, labels: targets.map(({ a, region }) => `${a.name}/${region}`) };
 }
 
 /** An API Gateway client in an account of the sandbox, through its role (as a console user would act). */
@@ -134,12 +135,12 @@ describe("a fleet of 2 accounts × 2 regions", () => {
       `upg apply works on one account-region at a time; this run covers 4: ${labels.join(", ")}.`,
     );
     expect(refused.stderr).toContain("--account NAME");
-    for (const a of accounts) {
-      for (const region of REGIONS) {
-        const r = await p.upg(["apply", "--auto-approve", "--account", a.name, "--region", region]);
-        expect(r.code).toBe(0);
-      }
-    }
+    const applies = await Promise.all(
+      accounts.flatMap((a) =>
+        REGIONS.map((region) => p.upg(["apply", "--auto-approve", "--account", a.name, "--region", region])),
+      ),
+    );
+    for (const r of applies) expect(r.code).toBe(0);
     // Each account-region has its own plan, in its own account.
     const [prod] = accounts;
     const api = await apiGatewayIn(prod!.role, "eu-west-1");
@@ -213,10 +214,10 @@ describe("a fleet of 2 accounts × 2 regions", () => {
 
   it("shards (one per account-region) merged with `upg report merge` equal one full run", async () => {
     const { p, accounts } = await fleet();
-    for (const a of accounts) {
-      const r = await p.upg(["apply", "--auto-approve", "--account", a.name, "--region", "us-east-1"]);
-      expect(r.code).toBe(0);
-    }
+    const applies = await Promise.all(
+      accounts.map((a) => p.upg(["apply", "--auto-approve", "--account", a.name, "--region", "us-east-1"])),
+    );
+    for (const r of applies) expect(r.code).toBe(0);
     const full = await p.upg(["drift", "-o", "json", "--fail-on-pending"]);
     const files: string[] = [];
     for (const a of accounts) {
