@@ -10,6 +10,7 @@ import { describeSettings } from "../render/plan.js";
 import { renderStatusTable, type StatusRow } from "../render/status.js";
 import type { FeatureReport } from "../store/index.js";
 import { openDeps } from "./deps.js";
+import { fleetTargets, runFleetCommand } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadConfigOnly, loadProject } from "./project.js";
@@ -132,6 +133,25 @@ export async function runStatusCommand(
 ): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
   const project = loadProject(g, plans, io);
+  const fleet = fleetTargets(g, project.config);
+  if (fleet.length > 1) {
+    return runFleetCommand({
+      command: "status",
+      global: g,
+      config: project.config,
+      targets: fleet,
+      format,
+      io,
+      job: async (_t, deps) => {
+        if (only.length > 0) await requireKnown(deps, project.specs, only);
+        const snap = await makePlan(
+          { specs: project.specs, config: project.config, targets: [...only] },
+          deps,
+        );
+        return { exit_code: 0, report: statusRows(project.specs, snap, only) };
+      },
+    });
+  }
   const deps = await openDeps(g, project.config, project.region);
   const spin = await startSpinner(io, "Reading…");
   try {
