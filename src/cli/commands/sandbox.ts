@@ -1,6 +1,7 @@
 /** `upg sandbox`: run the local AWS sandbox (API Gateway emulator, DynamoDB, SNS, STS) until Ctrl-C or SIGTERM. */
 import { type Command, InvalidArgumentError } from "commander";
 import type { ErrorRates, Sandbox, SeedResult } from "../../sandbox/index.js";
+import { globalOptions } from "../global-options.js";
 
 export const DEFAULT_SANDBOX_PORT = 4567;
 
@@ -253,9 +254,14 @@ export function registerSandboxCommand(program: Command): void {
       "check every call against this IAM policy (JSON), e.g. from `upg iam-policy`",
     )
     .addHelpText("after", EXAMPLES)
-    .action(async (opts: SandboxCommandOptions) => {
+    .action(async (opts: SandboxCommandOptions, cmd: Command) => {
       const signalled = waitForSignal(); // listen before starting, so an early Ctrl-C also stops cleanly
-      await runSandbox(opts, { write: (text) => process.stdout.write(text), waitForStop: () => signalled });
+      // `upg sandbox --region R` may be parsed as upg's global --region: either way, it is the sandbox's.
+      const region = globalOptions(cmd).region ?? opts.region;
+      await runSandbox(
+        { ...opts, region },
+        { write: (text) => process.stdout.write(text), waitForStop: () => signalled },
+      );
       process.exit(0);
     });
 }
