@@ -2,7 +2,7 @@
 // store), a bounded number at once. A failing target (a role that cannot be assumed, an unreachable region,
 // any error of its job) is reported as failed; the others go on.
 
-import { errorMessage } from "../errors.js";
+import { errorMessage, UserError } from "../errors.js";
 import type { AccountConfig } from "../model/spec.js";
 import { type CredentialCache, type Credentials, credentialCache } from "./credentials.js";
 import type { FleetTarget } from "./targets.js";
@@ -23,6 +23,8 @@ export interface TargetResult<R> {
   status: "ok" | "error";
   exit_code: number;
   error?: string;
+  /** What to do about the error, when upg knows. */
+  hint?: string;
   report?: R;
 }
 
@@ -70,7 +72,15 @@ async function runOne<D extends FleetDeps, R>(
       report: out.report,
     };
   } catch (err) {
-    return { account: label, region: target.region, status: "error", exit_code: 1, error: errorMessage(err) };
+    const hint = err instanceof UserError ? err.hint : undefined;
+    return {
+      account: label,
+      region: target.region,
+      status: "error",
+      exit_code: 1,
+      error: errorMessage(err),
+      ...(hint ? { hint } : {}),
+    };
   } finally {
     deps?.close();
   }

@@ -21,6 +21,8 @@ export interface FleetResult {
   status: "ok" | "error";
   exit_code: number;
   error?: string;
+  /** What to do about the error, when upg knows. */
+  hint?: string;
   /** The command's own `-o json` document for this target (items carry `account` and `region`). */
   report?: unknown;
 }
@@ -110,6 +112,7 @@ export function fleetReport(
       exit_code: r.exit_code,
     };
     if (r.error !== undefined) out.error = r.error;
+    if (r.hint !== undefined) out.hint = r.hint;
     if (r.report !== undefined) out.report = tagReport(command, r.report, where);
     return out;
   });
@@ -261,8 +264,10 @@ export function renderFleetHuman(doc: FleetReport, style: Style = PLAIN): string
   for (const r of doc.results) {
     const label = fleetLabel(r);
     out.push(style.bold(`== ${label} ==`));
-    if (r.status === "error") out.push(`${label}  ${style.red(`Error: ${r.error ?? "failed"}`)}`);
-    else {
+    if (r.status === "error") {
+      out.push(`${label}  ${style.red(`Error: ${r.error ?? "failed"}`)}`);
+      if (r.hint) out.push(`${label}  ${r.hint}`);
+    } else {
       const text = renderOne(doc.command, r.report, style).replace(/\n+$/, "");
       for (const line of text.split("\n")) out.push(line === "" ? "" : `${label}  ${line}`);
     }
@@ -281,7 +286,7 @@ export function renderFleetMarkdown(doc: FleetReport): string {
   for (const r of doc.results) {
     const label = fleetLabel(r);
     out.push(`### ${label}`, "");
-    if (r.status === "error") out.push(`**Error:** ${r.error ?? "failed"}`, "");
+    if (r.status === "error") out.push(`**Error:** ${r.error ?? "failed"}${r.hint ? ` ${r.hint}` : ""}`, "");
     // The command's own heading goes one level under the target's.
     else if (doc.command === "drift") out.push(demote(renderDriftMarkdown(r.report as DriftReport)));
     else if (doc.command === "plan") out.push(demote(renderPlanMarkdown(r.report as Plan)));

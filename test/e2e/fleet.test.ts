@@ -254,6 +254,29 @@ describe("a fleet of 2 accounts × 2 regions", () => {
     expect(dup.stderr).toContain(`prod/us-east-1 is in both ${files[0]} and ${files[0]}.`);
   });
 
+  it("init covers every account-region; before it, plan says per target what to do", async () => {
+    const { p, accounts, labels } = await fleet({ init: false });
+    for (const a of accounts)
+      for (const region of REGIONS) await e2e.sb.admin.at({ account: a.id, region }).seed();
+    const before = await p.upg(["plan"]);
+    expect(before.code).toBe(1);
+    for (const label of labels) {
+      expect(before.stdout).toContain(`${label}  Error: Table `);
+      expect(before.stdout).toContain(`${label}  Run \`upg init\``);
+    }
+    const init = await p.upg(["init"]);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    for (const label of labels) expect(init.stdout).toContain(`== ${label} ==`);
+    expect(init.stdout).toContain("upg is ready in 4 account-regions.");
+    const again = await p.upg(["init", "-o", "json"]);
+    expect(again.code).toBe(0);
+    const results = JSON.parse(again.stdout) as Array<{ account: string; region: string; status: string }>;
+    expect(results.map((r) => `${r.account}/${r.region}`).sort()).toEqual([...labels].sort());
+    expect(results.every((r) => r.status === "ok")).toBe(true);
+    const plan = await p.upg(["plan"]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+  });
+
   it("an unknown --account, or a region no account has, is a clear error", async () => {
     const { p } = await fleet({ init: false });
     const bad = await p.upg(["plan", "--account", "prdo"]);
