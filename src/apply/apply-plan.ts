@@ -1,7 +1,9 @@
 // Runs a Plan through API Gateway (src/live) and DynamoDB (src/store), one change at a time, with the
 // master record of the change's plan as its journal:
 //
-//   1. fence      this run still holds the apply lock (else: stop, write nothing more)
+//   1. fence      this run still holds the apply lock (else: stop, write nothing more); the lock is a lease
+//                 renewed in the background (src/apply/lease.ts), so a fence is a DynamoDB call only when
+//                 the last renewal is too old
 //   2. intent     the record gets `pending` (the change, what the plan must end with), conditionally
 //   3. the call   API Gateway (nothing for a record-only change)
 //   4. fence
