@@ -1,7 +1,9 @@
 // Runs a Plan through API Gateway (src/live) and DynamoDB (src/store), one change at a time, with the
 // master record of the change's plan as its journal:
 //
-//   1. fence      this run still holds the apply lock (else: stop, write nothing more)
+//   1. fence      this run still holds the apply lock (else: stop, write nothing more); the lock is a lease
+//                 renewed in the background (src/apply/lease.ts), so a fence is a DynamoDB call only when
+//                 the last renewal is too old
 //   2. intent     the record gets `pending` (the change, what the plan must end with), conditionally
 //   3. the call   API Gateway (nothing for a record-only change)
 //   4. fence
@@ -225,23 +227,47 @@ function auditEntry(deps: ApplyDeps, c: Change, r: ChangeResult): AuditEntry {
   };
 }
 
+/** The plan's changes and declarations by plan_id, built once: no lookup in apply walks the whole plan. */
+export interface PlanIndex {
+  changes: Map<string, Change[]>;
+  desired: Map<string, DesiredPlan>;
+  /** The keys each plan_id's attach changes attach, in order. */
+  attaches: Map<string, string[]>;
+}
+
+export function indexPlan(plan: Plan): PlanIndex {
+  const changes = new Map<string, Change[]>();
+  const attaches = new Map<string, string[]>();
+  for (const c of plan.changes) {
+    const list = changes.get(c.planId);
+    if (list) list.push(c);
+    else changes.set(c.planId, [c]);
+    if (c.resource === "key" && c.action === "attach" && c.keyId) {
+      const keys = attaches.get(c.planId);
+      if (keys) keys.push(c.keyId);
+      else attaches.set(c.planId, [c.keyId]);
+    }
+  }
+  const desired = new Map<string, DesiredPlan>();
+  for (const d of plan.desired) if (!desired.has(d.planId)) desired.set(d.planId, d);
+  return { changes, desired, attaches };
+}
+
 /** The keys a create/recreate's attach changes restore after it. */
-function restoreKeys(plan: Plan, c: Change): string[] | undefined {
+function restoreKeys(ix: PlanIndex, c: Change): string[] | undefined {
   if (c.action !== "create" && c.action !== "recreate") return undefined;
-  return plan.changes.flatMap((x) =>
-    x.planId === c.planId && x.resource === "key" && x.action === "attach" && x.keyId ? [x.keyId] : [],
-  );
+  return [...(ix.attaches.get(c.planId) ?? [])];
 }
 
 function stepOf(
   c: Change,
   r: ChangeResult,
   desired: DesiredPlan | undefined,
-  plan: Plan,
+  ix: PlanIndex,
   now: string,
   actor: string,
 ): RecordStep {
-  const keys = restoreKeys(plan, c);
+  const keys = restoreKeys(ix, c);
   const liveId = r.apiGatewayId ?? c.apiGatewayId;
   return {
     planId: c.planId,
@@ -266,7 +292,7 @@ function stepOf(
 function settle(
   planId: string,
   folded: MasterRecord | undefined,
-  plan: Plan,
+  ix: PlanIndex,
   st: RunState,
   results: ReadonlyMap<string, ChangeResult>,
   now: string,
@@ -274,17 +300,17 @@ function settle(
 ): MasterRecord | undefined {
   if (st.planFailures.has(planId) || !folded) return folded;
   // Cleanup steps fold the record themselves; nothing is declared for them to settle on.
-  if (plan.changes.some((c) => c.planId === planId && (journalOnly(c) || c.action === "purge")))
-    return folded;
-  const desired = plan.desired.find((d) => d.planId === planId);
-  const sync = plan.changes.find((c) => c.planId === planId && c.action === "sync");
+  const own = ix.changes.get(planId) ?? [];
+  if (own.some((c) => journalOnly(c) || c.action === "purge")) return folded;
+  const desired = ix.desired.get(planId);
+  const sync = own.find((c) => c.action === "sync");
   if (sync) return folded; // the sync step itself wrote what the planner asked
   if (folded.lifecycle_state === "Archived" && !desired) return folded;
   const live = st.keys.get(planId) ?? new Set<string>();
   const keys = new Set(live);
   const pending = new Set<string>();
-  for (const c of plan.changes) {
-    if (c.planId !== planId || c.resource !== "key" || !c.keyId) continue;
+  for (const c of own) {
+    if (c.resource !== "key" || !c.keyId) continue;
     if (results.get(c.id)?.outcome === "ok") continue;
     if (c.action === "attach") {
       keys.add(c.keyId);
@@ -337,6 +363,7 @@ export async function applyPlan(
   deps: ApplyDeps,
 ): Promise<ApplyResult> {
   const started = deps.clock().toISOString();
+  const ix = indexPlan(plan);
   const st: RunState = {
     ids: new Map(),
     keys: new Map(),
@@ -382,11 +409,11 @@ export async function applyPlan(
     const t0 = Date.now();
     deps.onEvent?.({ type: "change-started", change: c });
     const now = () => deps.clock().toISOString();
-    const desired = c.desired ?? plan.desired.find((d) => d.planId === c.planId);
+    const desired = c.desired ?? ix.desired.get(c.planId);
 
     // 1–2. fence, then the intent.
     let rec = st.records.get(c.planId);
-    const restore = restoreKeys(plan, c);
+    const restore = restoreKeys(ix, c);
     try {
       await deps.fence?.();
       const pending = pendingFor(c, {
@@ -442,11 +469,9 @@ export async function applyPlan(
     }
     byChange.set(c.id, ran);
     try {
-      const stepped = recordAfterStep(withoutPending(rec), stepOf(c, ran, desired, plan, now(), deps.actor));
+      const stepped = recordAfterStep(withoutPending(rec), stepOf(c, ran, desired, ix, now(), deps.actor));
       const next =
-        lastOf.get(c.planId) === i
-          ? settle(c.planId, stepped, plan, st, byChange, now(), deps.actor)
-          : stepped;
+        lastOf.get(c.planId) === i ? settle(c.planId, stepped, ix, st, byChange, now(), deps.actor) : stepped;
       await deps.fence?.();
       const dropJournal =
         rec.pending?.fresh === true && (journalOnly(c) || (ran.outcome !== "ok" && c.resource === "plan"));

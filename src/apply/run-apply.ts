@@ -9,6 +9,7 @@ import type { MasterRecord } from "../model/record.js";
 import type { AcquiredLock, AuditHeadRepair } from "../store/index.js";
 import type { RunEvent } from "./apply-plan.js";
 import { applyPlan } from "./apply-plan.js";
+import { Lease } from "./lease.js";
 import { type CoreDeps, makePlan, type PlanRequest, planFrom, type Snapshot } from "./make-plan.js";
 import { writeRecovery } from "./recover.js";
 
@@ -65,10 +66,17 @@ export async function runApply(
         () => void deps.store.releaseLock(deps.runId).catch(() => {}),
       )
     : await acquiring;
+  // Fencing: the lock is a lease renewed in the background (src/apply/lease.ts); every write first checks that
+  // the lease is still safely valid, renewing it synchronously when it is not, and stops once it is lost.
+  const lease = new Lease({
+    store: deps.store,
+    runId: deps.runId,
+    ttlSeconds: deps.lockTtlSeconds,
+    since: Date.parse(lock.acquired_at),
+  }).start();
   try {
     hooks.onLock?.(lock);
-    // Fencing: every write is preceded by a conditional write on the lock that only this run can make.
-    const fence = () => deps.store.renewLock(deps.runId, deps.lockTtlSeconds);
+    const fence = () => lease.fence();
     await hooks.onAuditRepair?.(await deps.store.repairAuditHead());
     const read = () => makePlan(req, { ...deps });
     const snap = await (hooks.read ? hooks.read(read) : read());
@@ -97,6 +105,7 @@ export async function runApply(
     });
     return { kind: "applied", plan, result, records };
   } finally {
+    await lease.stop();
     await deps.store.releaseLock(deps.runId);
   }
 }

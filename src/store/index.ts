@@ -1,7 +1,15 @@
 // upg's DynamoDB store: master records, the apply lock and the audit chain.
 // This folder is the only place in upg that imports the DynamoDB SDK.
 
-import { appendAudit, auditHead, findAudit, listAudit, repairAuditHead, verifyAudit } from "./audit.js";
+import {
+  appendAudit,
+  appendAuditBatch,
+  auditHead,
+  findAudit,
+  listAudit,
+  repairAuditHead,
+  verifyAudit,
+} from "./audit.js";
 import { createContext } from "./client.js";
 import { acquireLock, checkLock, forceUnlock, getLock, releaseLock, renewLock } from "./lock.js";
 import { deleteRecord, getRecord, listRecords, putRecord } from "./records.js";
@@ -28,6 +36,7 @@ export function createStore(opts: StoreOptions): Store {
     putRecord: (record, expectedVersion) => putRecord(ctx, record, expectedVersion),
     deleteRecord: (planId, expectedVersion) => deleteRecord(ctx, planId, expectedVersion),
     appendAudit: (entry) => appendAudit(ctx, entry),
+    appendAuditBatch: (entries) => appendAuditBatch(ctx, entries),
     listAudit: (opts) => listAudit(ctx, opts),
     verifyAudit: () => verifyAudit(ctx),
     auditHead: () => auditHead(ctx),

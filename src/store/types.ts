@@ -87,6 +87,8 @@ export interface AuditHeadRepair {
   after: AuditHead;
   /** seq of each row the head was moved over (rows an interrupted append left). */
   moved: number[];
+  /** seq of each row a batch append claimed but did not write, written now from the head item's copy. */
+  written?: number[];
   /** True when the head item had to be created (a chain written before heads existed, or an empty one). */
   created: boolean;
   /** A row right after the head that does not chain from it (tampering): the head was not moved over it. */
@@ -183,6 +185,8 @@ export interface Store {
   /** Conditional on version; throws StaleRecordError when someone else wrote first. */
   deleteRecord(planId: string, expectedVersion: number): Promise<void>;
   appendAudit(entry: AuditEntry): Promise<AuditRecord>;
+  /** Appends rows in order, up to 25 per BatchWriteItem (src/store/audit.ts says how they stay safe). */
+  appendAuditBatch(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
   /** Ordered by seq. With `limit`, the latest `limit` matching entries (still in ascending order). */
   listAudit(opts?: { planId?: string; limit?: number }): Promise<AuditRecord[]>;
   /** Reads the whole chain and the head and checks them (see verifyChain). Never throws on bad rows. */

@@ -21,9 +21,10 @@ describe("a run that lost its lock", () => {
     const p = await world.project();
     p.writePlan("gold.yaml", gold("acme-dashboard, globex-mobile, initech-batch"));
     const writes: string[] = [];
-    let renewals = 0;
     let thief: Store | undefined;
-    // After the first change is complete, another run takes the (expired) lock over.
+    let theft: Promise<void> | undefined;
+    // After the first change's audit row, the run stalls (as a paused process would) and its renewals are held
+    // up until the lock has expired and another run took it over.
     const wrapStore = (s: Store): Store =>
       new Proxy(s, {
         get(obj, prop, recv) {
@@ -31,13 +32,18 @@ describe("a run that lost its lock", () => {
           if (typeof v !== "function") return v;
           const name = String(prop);
           return async (...args: unknown[]) => {
-            if (name === "renewLock" && ++renewals === 3) {
-              thief = p.store();
-              await new Promise((r) => setTimeout(r, 80)); // past the 50 ms TTL of the harness
-              await thief.acquireLock({ owner: "other", runId: "thief-run", ttlSeconds: 60 });
-            }
+            if (name === "renewLock" && theft) await theft;
             if (["putRecord", "appendAudit", "deleteRecord"].includes(name)) writes.push(name);
-            return v.apply(obj, args);
+            const out = await v.apply(obj, args);
+            if (name === "appendAudit" && !theft) {
+              theft = (async () => {
+                thief = p.store();
+                await new Promise((r) => setTimeout(r, 80)); // past the 50 ms TTL of the harness
+                await thief.acquireLock({ owner: "other", runId: "thief-run", ttlSeconds: 60 });
+              })();
+              await theft;
+            }
+            return out;
           };
         },
       });
@@ -45,7 +51,7 @@ describe("a run that lost its lock", () => {
     expect(run.outcome?.kind).toBe("applied");
     if (run.outcome?.kind !== "applied") return;
     const { result } = run.outcome;
-    // Three fences per change: before its intent, its audit row and its outcome. The 3rd found the lock taken.
+    // The fence before create:gold's outcome found its lease too old, renewed, and found the lock taken.
     expect(result.stopped).toContain("no longer holds the apply lock");
     expect(result.results.map((r) => r.outcome)).toEqual(["ok", "skipped", "skipped", "skipped"]);
     expect(result.results[0]!.error).toContain("the next run completes it");

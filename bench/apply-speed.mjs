@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+// apply speed: `upg apply --auto-approve` (the built CLI, dist/) creating N plans × K API keys on the
+// time-scaled sandbox, with injected API latency. Reports DynamoDB calls per executed change (counted by a
+// proxy in front of dynalite), API Gateway calls, 429s, and wall time ÷ the floor AWS's limits set.
+//
+//   npm run build && node bench/apply-speed.mjs                      both parts below
+//   node bench/apply-speed.mjs calls --plans 300 --keys-per-plan 20  DynamoDB calls per change (scale 0.01)
+//   node bench/apply-speed.mjs wall --plans 300 --keys-per-plan 0    wall ÷ floor, 100 ms latency (scale 0.1)
+//   options: --time-scale S, --latency-ms L
+//
+// The floor: AWS allows 10 requests/s with a burst of 40; upg paces 10% under that (9/s, burst 36), so N API
+// calls take at least (N − 36) / 9 s (scaled by the time scale). Injected latency scales with time too; the
+// DynamoDB calls (dynalite, local) do not, which is why the wall-time part runs at a time scale closer to 1.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, createServer, request } from "node:http";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const BIN = join(ROOT, "bin", "upg");
+const AWS = { rps: 10, burst: 40, updateIntervalMs: 20_000 };
+const PACED = { rps: AWS.rps * 0.9, burst: Math.floor(AWS.burst * 0.9) };
+
+function parseArgs(argv) {
+  const parts = [];
+  const opts = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "calls" || a === "wall") parts.push(a);
+    else if (a === "--plans") opts.plans = Number(argv[++i]);
+    else if (a === "--keys-per-plan") opts.keysPerPlan = Number(argv[++i]);
+    else if (a === "--time-scale") opts.timeScale = Number(argv[++i]);
+    else if (a === "--latency-ms") opts.latencyMs = Number(argv[++i]);
+    else throw new Error(`unknown argument "${a}" (parts: calls, wall)`);
+  }
+  return { parts: parts.length > 0 ? parts : ["calls", "wall"], opts };
+}
+
+const DEFAULTS = {
+  calls: { plans: 300, keysPerPlan: 20, timeScale: 0.01, latencyMs: 100 },
+  wall: { plans: 300, keysPerPlan: 0, timeScale: 0.1, latencyMs: 100 },
+};
+
+const log = (s) => process.stdout.write(`${s}\n`);
+
+function cleanEnv() {
+  const env = { ...process.env, NO_COLOR: "1" };
+  for (const k of Object.keys(env)) {
+    if (k === "NODE_OPTIONS" || k.startsWith("AWS_") || k === "FORCE_COLOR") delete env[k];
+  }
+  return env;
+}
+
+function upg(args, { cwd, env }) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...cleanEnv(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout, stderr }),
+    );
+  });
+}
+
+function expectOk(what, res) {
+  if (res.code !== 0)
+    throw new Error(`${what} exited ${res.code}\n${res.stdout.slice(-2000)}\n${res.stderr.slice(-2000)}`);
+}
+
+/** A proxy that counts requests (by `keyOf`) and answers by status. */
+async function countingProxy(target, keyOf = () => "request") {
+  const counts = {};
+  const statuses = {};
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const server = createServer((req, res) => {
+    const key = keyOf(req);
+    counts[key] = (counts[key] ?? 0) + 1;
+    const fwd = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (up) => {
+        const status = up.statusCode ?? 502;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        res.writeHead(status, up.headers);
+        up.pipe(res);
+      },
+    );
+    fwd.on("error", (err) => {
+      res.writeHead(502);
+      res.end(String(err));
+    });
+    req.pipe(fwd);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const total = (o) => Object.values(o).reduce((x, y) => x + y, 0);
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    counts: () => ({ ...counts, total: total(counts) }),
+    throttled: () => statuses[429] ?? 0,
+    reset: () => {
+      for (const o of [counts, statuses]) for (const k of Object.keys(o)) delete o[k];
+    },
+    close: () => {
+      agent.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const dynamoOperation = (req) =>
+  String(req.headers["x-amz-target"] ?? "unknown")
+    .split(".")
+    .at(-1);
+
+async function createApiKeys(endpoint, names) {
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const name = names[next++];
+      const res = await fetch(`${endpoint}/apikeys`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, enabled: true, customerId: name }),
+      });
+      if (res.status !== 201) throw new Error(`creating API key ${name}: ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+function generateProject(dir, { plans, keysPerPlan, timeScale }) {
+  writeFileSync(
+    join(dir, "upg.config.yaml"),
+    [
+      "regions: [us-east-1]",
+      // AWS's limits with time scaled like the sandbox (a burst is a token count and does not scale).
+      "pacing:",
+      `  requests_per_second: ${AWS.rps / timeScale}`,
+      `  burst: ${AWS.burst}`,
+      `  update_usage_plan_interval_ms: ${AWS.updateIntervalMs * timeScale}`,
+      "",
+    ].join("\n"),
+  );
+  mkdirSync(join(dir, "plans"), { recursive: true });
+  const keys = [];
+  for (let i = 0; i < plans; i++) {
+    const names = Array.from({ length: keysPerPlan }, (_, k) => `speed-key-${i}-${k}`);
+    keys.push(...names);
+    const doc = [
+      `plan_id: speed-${i}`,
+      `name: "Speed ${i}"`,
+      `rate_limit: ${10 + (i % 50)}`,
+      `burst_limit: ${20 + 2 * (i % 50)}`,
+      "stages:",
+      "  - api_name: weather-api",
+      "    stage: prod",
+      ...(names.length > 0 ? ["keys:", ...names.map((n) => `  - ${n}`)] : []),
+    ];
+    writeFileSync(join(dir, "plans", `speed-${i}.yaml`), `${doc.join("\n")}\n`);
+  }
+  return keys;
+}
+
+async function run(part, size) {
+  const { startSandbox } = await import(pathToFileURL(join(ROOT, "dist", "sandbox", "index.js")).href);
+  const sb = await startSandbox({ timeScale: size.timeScale });
+  const dynamo = await countingProxy(sb.dynamodbEndpoint, dynamoOperation);
+  const gateway = await countingProxy(sb.apigatewayEndpoint);
+  const dir = mkdtempSync(join(os.tmpdir(), "upg-bench-apply-"));
+  try {
+    await sb.admin.seed();
+    const keys = generateProject(dir, size);
+    await sb.admin.setThrottling(false);
+    await createApiKeys(sb.apigatewayEndpoint, keys);
+    await sb.admin.setThrottling(true);
+    const env = {
+      ...sb.env(),
+      AWS_ENDPOINT_URL_API_GATEWAY: gateway.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    };
+    expectOk("upg init", await upg(["init"], { cwd: dir, env }));
+    await sb.admin.setFaults({ latencyMs: size.latencyMs });
+    await sb.admin.resetCounters();
+    dynamo.reset();
+    gateway.reset();
+    const res = await upg(["apply", "--auto-approve", "-o", "json"], { cwd: dir, env });
+    expectOk("upg apply --auto-approve", res);
+    const out = JSON.parse(res.stdout);
+    const results = out.result?.results ?? out.results ?? [];
+    const executed = results.filter((r) => r.outcome === "ok").length;
+    const apiCalls = (await sb.admin.counters()).total;
+    const dyn = dynamo.counts();
+    const floorMs = (Math.max(0, apiCalls - PACED.burst) / PACED.rps) * 1000 * size.timeScale;
+    const awsFloorMs = (Math.max(0, apiCalls - AWS.burst) / AWS.rps) * 1000 * size.timeScale;
+    const r2 = (x) => Math.round(x * 100) / 100;
+    const figures = {
+      part,
+      ...size,
+      executedChanges: executed,
+      apiGatewayCalls: apiCalls,
+      throttled: gateway.throttled(),
+      dynamodbCalls: dyn,
+      dynamodbCallsPerChange: r2(dyn.total / executed),
+      wallMs: Math.round(res.ms),
+      pacedFloorMs: Math.round(floorMs),
+      wallOverPacedFloor: r2(res.ms / floorMs),
+      wallOverAwsFloor: r2(res.ms / awsFloorMs),
+    };
+    log(
+      `${part}: ${size.plans} plans × ${size.keysPerPlan} keys, time scale ${size.timeScale}, latency ${size.latencyMs} ms: ` +
+        `${executed} changes, ${apiCalls} API calls (${figures.throttled} 429s), ${dyn.total} DynamoDB calls ` +
+        `(${figures.dynamodbCallsPerChange} per change), ${figures.wallMs} ms = ${figures.wallOverPacedFloor}× the paced floor ` +
+        `(${figures.pacedFloorMs} ms; ${figures.wallOverAwsFloor}× AWS's)`,
+    );
+    log(`  DynamoDB calls by operation: ${JSON.stringify(dyn)}`);
+    return figures;
+  } finally {
+    await dynamo.close();
+    await gateway.close();
+    await sb.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const { parts, opts } = parseArgs(process.argv.slice(2));
+const all = [];
+for (const part of parts) all.push(await run(part, { ...DEFAULTS[part], ...opts }));
+if (process.argv.includes("--json")) log(JSON.stringify(all, null, 2));
