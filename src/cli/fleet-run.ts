@@ -3,7 +3,7 @@
 // account in `accounts:`, its assumed role; one merged report comes out.
 
 import { UserError } from "../errors.js";
-import { credentialCache } from "../fleet/credentials.js";
+import { type CredentialCache, credentialCache } from "../fleet/credentials.js";
 import { runFleet, type TargetOutcome } from "../fleet/run.js";
 import { type FleetTarget, resolveTargets, targetLabel } from "../fleet/targets.js";
 import type { UpgConfig } from "../model/spec.js";
@@ -47,17 +47,22 @@ export interface FleetCommandOptions {
 }
 
 /** Run the job on every target and print the merged report; the combined exit code. */
+/** The run's STS AssumeRole settings: --profile, and the config's timeouts (--timeout overrides). */
+export function fleetCredentials(g: GlobalOptions, config: UpgConfig): CredentialCache {
+  const timeouts = {
+    connectMs: config.timeouts.connect_ms,
+    requestMs: g.timeoutMs ?? config.timeouts.request_ms,
+  };
+  return credentialCache({ ...(g.profile ? { profile: g.profile } : {}), timeouts });
+}
+
 export async function runFleetCommand(opts: FleetCommandOptions): Promise<number> {
   const g = opts.global;
-  const timeouts = {
-    connectMs: opts.config.timeouts.connect_ms,
-    requestMs: g.timeoutMs ?? opts.config.timeouts.request_ms,
-  };
   const results = await runFleet({
     targets: opts.targets,
     open: (region, credentials) => openDeps(g, opts.config, region, credentials),
     job: opts.job,
-    credentials: credentialCache({ ...(g.profile ? { profile: g.profile } : {}), timeouts }),
+    credentials: fleetCredentials(g, opts.config),
   });
   const doc = fleetReport(opts.command, results, new Date().toISOString());
   const io = opts.io;

@@ -5,15 +5,15 @@ import { findLivePlan } from "../diff/build-plan.js";
 import { recordSettings } from "../diff/normalise.js";
 import { projectLabel } from "../diff/scope.js";
 import { UserError } from "../errors.js";
-import { credentialCache } from "../fleet/credentials.js";
 import { runFleet } from "../fleet/run.js";
 import type { FleetTarget } from "../fleet/targets.js";
 import type { PlanSpec, UpgConfig } from "../model/spec.js";
+import { fleetLabel } from "../render/merge.js";
 import { describeSettings } from "../render/plan.js";
 import { renderStatusTable, type StatusRow } from "../render/status.js";
 import type { FeatureReport } from "../store/index.js";
 import { openDeps, type RunDeps } from "./deps.js";
-import { fleetTargets, runFleetCommand } from "./fleet-run.js";
+import { fleetCredentials, fleetTargets, runFleetCommand } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadConfigOnly, loadProject } from "./project.js";
@@ -83,20 +83,14 @@ async function initFleet(
     targets,
     open: (region, credentials) => openDeps(g, config, region, credentials),
     job: async (_t, deps) => ({ exit_code: 0, report: await deps.store.init() }),
-    credentials: credentialCache({
-      ...(g.profile ? { profile: g.profile } : {}),
-      timeouts: {
-        connectMs: config.timeouts.connect_ms,
-        requestMs: g.timeoutMs ?? config.timeouts.request_ms,
-      },
-    }),
+    credentials: fleetCredentials(g, config),
   });
   if (format === "json") {
     io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     const style = styleFor(io.stdout, io.env, g.color);
     for (const r of results) {
-      const label = r.account ? `${r.account}/${r.region}` : r.region;
+      const label = fleetLabel(r);
       io.stdout.write(`${style.bold(`== ${label} ==`)}\n`);
       const text =
         r.status === "ok" && r.report

@@ -4,6 +4,7 @@
 
 import { errorMessage, UserError } from "../errors.js";
 import type { AccountConfig } from "../model/spec.js";
+import type { FleetResult } from "../render/merge.js";
 import { type CredentialCache, type Credentials, credentialCache } from "./credentials.js";
 import type { FleetTarget } from "./targets.js";
 
@@ -16,17 +17,8 @@ export interface TargetOutcome<R> {
   report: R;
 }
 
-export interface TargetResult<R> {
-  /** The account's name in `accounts:`; null for the current credentials' account. */
-  account: string | null;
-  region: string;
-  status: "ok" | "error";
-  exit_code: number;
-  error?: string;
-  /** What to do about the error, when upg knows. */
-  hint?: string;
-  report?: R;
-}
+/** One target's result: the fleet report's (src/render/merge.ts), with the job's report type. */
+export type TargetResult<R> = Omit<FleetResult, "report"> & { report?: R };
 
 export interface FleetDeps {
   live: { callerIdentity(): Promise<string> };
