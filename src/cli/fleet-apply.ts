@@ -110,9 +110,22 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
     if (human) io.stdout.write(renderFleetHuman(doc, style));
     else io.stdout.write(renderFleetJson(doc));
     const signalled = interrupts.exitCode();
-    return signalled !== undefined && applied.some((r) => r.report?.stopped) ? signalled : doc.exit_code;
+    const cut = applied.some((r) => r.status === "error" || r.report?.stopped !== undefined);
+    return signalled !== undefined && cut ? signalled : doc.exit_code;
   } finally {
     interrupts.dispose();
+  }
+
+  /** A target interrupted before its first change (reading, or waiting for its lock) applied nothing. */
+  async function untilInterrupted<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      throw new UserError("Interrupted before any change was made here; nothing was applied.", {
+        hint: "Run `upg apply` again to apply the plan.",
+      });
+    }
   }
 
   async function applyOne(where: Where, deps: RunDeps, shownPlan: Plan): Promise<TargetOutcome<ApplyResult>> {
@@ -121,46 +134,51 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
     signal.addEventListener("abort", () => deps.stopCalls(), { once: true });
     deps.waits.listener = (w) => io.stderr.write(prefixed(label, `  … ${describeWait(w)}\n`));
     const actor = await deps.live.callerIdentity();
-    const outcome = await runApply(
-      request(where.region),
-      {
-        ...deps,
-        actor,
-        ownershipTagKey: config.ownership_tag_key,
-        lockTtlSeconds: config.lock.ttl_seconds,
-        lockWaitMs: o.lockWaitMs,
-      },
-      {
-        signal,
-        onLock: (lock) => {
-          const note = lockNotice(lock);
-          if (note) io.stderr.write(prefixed(label, note));
+    const outcome = await untilInterrupted(
+      runApply(
+        request(where.region),
+        {
+          ...deps,
+          actor,
+          ownershipTagKey: config.ownership_tag_key,
+          lockTtlSeconds: config.lock.ttl_seconds,
+          lockWaitMs: o.lockWaitMs,
         },
-        onAuditRepair: async (repair) => {
-          for (const line of await auditRepairNotice(repair, deps.store))
-            io.stderr.write(prefixed(label, line));
+        {
+          signal,
+          onLock: (lock) => {
+            const note = lockNotice(lock);
+            if (note) io.stderr.write(prefixed(label, note));
+          },
+          onAuditRepair: async (repair) => {
+            for (const line of await auditRepairNotice(repair, deps.store))
+              io.stderr.write(prefixed(label, line));
+          },
+          onRecovered: (recoveries) => {
+            io.stderr.write(prefixed(label, "Finishing what an earlier run left unfinished:\n"));
+            for (const r of recoveries) io.stderr.write(prefixed(label, `  ${r.note}\n`));
+          },
+          // Exactly what was shown and approved, or nothing.
+          approve: async (current) => {
+            const stale = staleReason(shownPlan, current);
+            if (stale) {
+              throw new UserError(
+                `Nothing was applied here: the plan changed since it was shown (${stale}).`,
+                {
+                  hint: "Run `upg apply` again to see and approve the plan as it is now.",
+                },
+              );
+            }
+            return { plan: shownPlan };
+          },
+          onEvent: (e) => {
+            if (e.type === "change-done") {
+              const c = shownPlan.changes.find((x) => x.id === e.change.id);
+              say(renderChangeResult(e.result, c, style));
+            } else if (e.type === "stopping") say(`Stopping before the next change: ${e.reason}\n`);
+          },
         },
-        onRecovered: (recoveries) => {
-          io.stderr.write(prefixed(label, "Finishing what an earlier run left unfinished:\n"));
-          for (const r of recoveries) io.stderr.write(prefixed(label, `  ${r.note}\n`));
-        },
-        // Exactly what was shown and approved, or nothing.
-        approve: async (current) => {
-          const stale = staleReason(shownPlan, current);
-          if (stale) {
-            throw new UserError(`Nothing was applied here: the plan changed since it was shown (${stale}).`, {
-              hint: "Run `upg apply` again to see and approve the plan as it is now.",
-            });
-          }
-          return { plan: shownPlan };
-        },
-        onEvent: (e) => {
-          if (e.type === "change-done") {
-            const c = shownPlan.changes.find((x) => x.id === e.change.id);
-            say(renderChangeResult(e.result, c, style));
-          } else if (e.type === "stopping") say(`Stopping before the next change: ${e.reason}\n`);
-        },
-      },
+      ),
     );
     deps.waits.listener = undefined;
     // The approved plan has changes, so the run either applied it or threw above.

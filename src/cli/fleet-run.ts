@@ -85,10 +85,22 @@ const DONE: Record<FleetCommand, string> = {
 /** One line on stderr as each account-region finishes a phase: `[3/20] prod/eu-west-1 planned (1.2 s)`. */
 export function progressLine(io: Io, what: string, total: number, start = Date.now()) {
   let done = 0;
-  return (r: { account: string | null; region: string; status: string; error?: string }) => {
+  return (r: {
+    account: string | null;
+    region: string;
+    status: string;
+    exit_code: number;
+    error?: string;
+  }) => {
     done++;
     const secs = ((Date.now() - start) / 1000).toFixed(1);
-    const how = r.status === "error" ? `failed: ${r.error ?? "error"}` : what;
+    // An apply that stopped or had a failing change finished its target, but did not apply all of it.
+    const how =
+      r.status === "error"
+        ? `failed: ${r.error ?? "error"}`
+        : what === DONE.apply && r.exit_code !== 0
+          ? "not completely applied"
+          : what;
     io.stderr.write(`[${done}/${total}] ${fleetLabel(r)} ${how} (${secs} s)\n`);
   };
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { APIGatewayClient, GetUsagePlansCommand, UpdateUsagePlanCommand } from "@aws-sdk/client-api-gateway";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnCli } from "../helpers/cli.js";
 import { type E2E, type Project, pause, startE2E } from "./harness.js";
 
 let e2e: E2E;
@@ -398,5 +399,51 @@ describe("a fleet of 2 accounts × 2 regions", () => {
     expect(bad.stderr).toContain(
       "Region ap-south-1 is not managed by this project (upg.config.yaml: us-east-1, eu-west-1).",
     );
+  });
+
+  it("apply at a terminal: one confirmation for the fleet; a target whose state moved after it was shown applies nothing", async () => {
+    const { p, accounts, labels } = await fleet();
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    p.writePlan("free.yaml", FREE.replace("rate_limit: 5", "rate_limit: 6"));
+    const env = { ...e2e.sb.env(), AWS_PROFILE: undefined, CI: "1" };
+
+    // Ctrl-C at the prompt: nothing anywhere, exit 130.
+    const cancelled = spawnCli(["apply"], { cwd: p.dir, env, tty: true });
+    await cancelled.waitFor("Enter a value:");
+    expect(cancelled.stdout().match(/Do you want to perform these actions\?/g)).toHaveLength(1);
+    cancelled.child.stdin.write("\x03");
+    const c = await cancelled.done;
+    cancelled.child.stdin.end();
+    expect(c.code, c.stdout).toBe(130);
+    expect(c.stdout).toContain("Apply cancelled. Nothing was changed.");
+
+    // Someone changes prod/eu-west-1 while the plan waits for "yes": that target refuses, the others apply.
+    const run = spawnCli(["apply"], { cwd: p.dir, env, tty: true });
+    await run.waitFor("Enter a value:");
+    const api = await apiGatewayIn(accounts[0]!.role, "eu-west-1");
+    const live = (await api.send(new GetUsagePlansCommand({}))).items ?? [];
+    await api.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: live[0]!.id!,
+        patchOperations: [{ op: "replace", path: "/description", value: "edited in the console" }],
+      }),
+    );
+    api.destroy();
+    run.child.stdin.write("yes\n");
+    const r = await run.done;
+    run.child.stdin.end();
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toContain(
+      "prod/eu-west-1  Error: Nothing was applied here: the plan changed since it was shown (live API Gateway state changed since it was made).",
+    );
+    for (const label of labels.filter((l) => l !== "prod/eu-west-1")) {
+      expect(r.stdout).toContain(`${label}    ✓ update free`);
+      expect(r.stdout).toContain(`${label}  Apply complete: 1 change applied.`);
+    }
+    expect(r.stdout).toContain("4 targets: 3 applied, 1 not completely (prod/eu-west-1).");
+    const plan = JSON.parse((await p.upg(["plan", "-o", "json"])).stdout) as FleetDoc;
+    expect(
+      plan.results.filter((x) => (x.report?.changes ?? []).length > 0).map((x) => `${x.account}/${x.region}`),
+    ).toEqual(["prod/eu-west-1"]);
   });
 });
