@@ -107,7 +107,7 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
       onDone: progressLine(io, "applied", withChanges.length),
     });
     const doc = fleetReport("apply", applied, new Date().toISOString());
-    if (human) io.stdout.write(renderFleetHuman(doc, style));
+    if (human) io.stdout.write(`\n${renderFleetHuman(doc, style)}`);
     else io.stdout.write(renderFleetJson(doc));
     const signalled = interrupts.exitCode();
     const cut = applied.some((r) => r.status === "error" || r.report?.stopped !== undefined);
