@@ -4,6 +4,7 @@
  * a request for another account-region (`route`) goes to a dynalite created on first use, with its tables in
  * `dataDir/dynamodb-ACCOUNT-REGION/`. Requests are handed to the right dynalite in the same process, not proxied.
  */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
@@ -27,10 +28,11 @@ export interface DynamoOptions {
   /** Check every request against this IAM policy before dynalite sees it. */
   iam?: SandboxIam;
   /**
-   * The account-region ("ACCOUNT/REGION") a request addresses, or undefined for the default one. Without it
-   * every request goes to the default dynalite.
+   * The account-region ("ACCOUNT/REGION") a request addresses, or undefined for the default one; null for a
+   * region the sandbox does not serve (refused as a regional endpoint refuses it). Without it every request
+   * goes to the default dynalite.
    */
-  route?: (req: IncomingMessage) => string | undefined;
+  route?: (req: IncomingMessage) => string | undefined | null;
 }
 
 /** "::1" → "[::1]" for URLs. */
@@ -50,6 +52,22 @@ function createDynalite(path: string | undefined, iam: SandboxIam | undefined, k
     iam.gateDynamo(server, accountId && region ? { accountId, region } : iam.where);
   }
   return server;
+}
+
+/** A regional DynamoDB endpoint's answer to a request signed for another region (400 InvalidSignatureException). */
+function refuseRegion(req: IncomingMessage, res: ServerResponse): void {
+  const region = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "";
+  req.resume();
+  const body = JSON.stringify({
+    __type: "com.amazon.coral.service#InvalidSignatureException",
+    message: `Credential should be scoped to a valid region, not '${region}'. `,
+  });
+  res.writeHead(400, {
+    "content-type": "application/x-amz-json-1.0",
+    "x-amzn-requestid": randomUUID(),
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
 }
 
 export async function startDynamo(opts: DynamoOptions): Promise<DynamoServer> {
@@ -76,7 +94,8 @@ export async function startDynamo(opts: DynamoOptions): Promise<DynamoServer> {
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const key = route(req);
-      if (key === undefined) for (const h of own) h.call(server, req, res);
+      if (key === null) refuseRegion(req, res);
+      else if (key === undefined) for (const h of own) h.call(server, req, res);
       else instance(key).emit("request", req, res);
     });
   }

@@ -159,12 +159,16 @@ function createEmulator(opts: SandboxOptions, region: string, timeScale: number,
   return { server, tenants, sts, ...(data ? { data } : {}), ...(lock ? { lock } : {}) };
 }
 
-/** The account-region a DynamoDB request addresses; undefined for the default one (or an unsigned request). */
+/**
+ * The account-region a DynamoDB request addresses; undefined for the default one (or an unsigned request); null
+ * for a region the sandbox does not serve.
+ */
 function dynamoRoute(tenants: Tenants, sts: StsState) {
   const d = tenants.defaultTenant;
-  return (req: IncomingMessage): string | undefined => {
+  return (req: IncomingMessage): string | undefined | null => {
     const scope = credentialScope(req);
-    if (!scope || !tenants.serves(scope.region)) return undefined;
+    if (!scope) return undefined;
+    if (!tenants.serves(scope.region)) return null;
     const key = tenantKey(sts.callerOf(scope.accessKeyId).accountId, scope.region);
     return key === d.key ? undefined : key;
   };

@@ -446,4 +446,29 @@ describe("a fleet of 2 accounts × 2 regions", () => {
       plan.results.filter((x) => (x.report?.changes ?? []).length > 0).map((x) => `${x.account}/${x.region}`),
     ).toEqual(["prod/eu-west-1"]);
   });
+
+  it("a region whose endpoint refuses the run fails only its targets, saying why; the others are reported; exit 1", async () => {
+    const { p } = await fleet();
+    await e2e.sb.admin.setRegions(["us-east-1"]);
+    let r: Awaited<ReturnType<typeof p.upg>>;
+    try {
+      r = await p.upg(["drift", "-o", "json"]);
+    } finally {
+      await e2e.sb.admin.setRegions(null);
+    }
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as FleetDoc;
+    expect(doc.exit_code).toBe(1);
+    expect(doc.results.map((x) => [`${x.account}/${x.region}`, x.status])).toEqual([
+      ["dev/eu-west-1", "error"],
+      ["dev/us-east-1", "ok"],
+      ["prod/eu-west-1", "error"],
+      ["prod/us-east-1", "ok"],
+    ]);
+    for (const x of doc.results.filter((y) => y.status === "error"))
+      expect(x.error).toContain(
+        "the request was signed for region eu-west-1, which is not the region of that endpoint",
+      );
+    expect(r.stderr).toMatch(/^\[\d\/4\] prod\/eu-west-1 failed: /m);
+  });
 });

@@ -123,7 +123,8 @@ describe("a request signed for another region", () => {
     }
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /Error: API Gateway at \S+ refused Get\w+: the request was signed for region eu-west-1, which is not the region of that endpoint\./,
+      // The master records are checked first: the DynamoDB endpoint (one region's, as each AWS endpoint is) refuses.
+      /Error: DynamoDB at \S+ refused DescribeTable: the request was signed for region eu-west-1, which is not the region of that endpoint\./,
     );
     expect(r.stderr).toContain("--region");
     expect(r.stderr).toContain("AWS_REGION");
