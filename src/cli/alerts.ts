@@ -41,6 +41,8 @@ export async function notifyDrift(
   const open = await deps.store.listOpenViolations();
   const { alerts, updates } = n.planAlerts({
     report,
+    // A fleet's account name goes on the alert (subject, body, SNS attributes), so alerts say where.
+    ...(report.account ? { account: report.account } : {}),
     open,
     now: deps.clock(),
     quietPeriodMs: config.alerts.quiet_period_ms,

@@ -16,6 +16,7 @@ import {
   renderDriftMarkdown,
   renderDriftSarif,
 } from "../render/drift.js";
+import { fleetLabel } from "../render/merge.js";
 import { renderApplySummary } from "../render/plan.js";
 import { plural } from "../render/style.js";
 import { type AlertOutcome, notifyDrift, notifyRunEvents, reportAlertFailures } from "./alerts.js";
@@ -89,7 +90,6 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   const fleet = fleetTargets(opts.global, project.config);
   if (fleet.length > 1) {
     if (opts.fix) refuseOverFleet("drift --fix", fleet);
-    if (opts.notify) refuseOverFleet("drift --notify", fleet);
     if (format === "sarif") refuseOverFleet("-o sarif", fleet);
     return runFleetCommand({
       command: "drift",
@@ -99,8 +99,14 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
       format,
       io,
       job: async (t, deps) => {
-        const report = await readDrift(projectIn(project, t.region), targets, deps);
-        return { exit_code: driftExitCode(report, failOn, opts.failOnPending), report };
+        const read = await readDrift(projectIn(project, t.region), targets, deps);
+        const report: DriftReport = t.account ? { ...read, account: t.account } : read;
+        const code = driftExitCode(report, failOn, opts.failOnPending);
+        if (!opts.notify) return { exit_code: code, report };
+        // Each account-region keeps its own alert state (its tables) and sends with its own credentials.
+        const alerts = await notifyDrift(report, project.config, deps, io, true);
+        if (alerts.failures) io.stderr.write(`${fleetLabel(t)}: ${alerts.failures}`);
+        return { exit_code: alerts.failures ? 1 : code, report };
       },
     });
   }

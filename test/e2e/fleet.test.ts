@@ -471,4 +471,33 @@ describe("a fleet of 2 accounts × 2 regions", () => {
       );
     expect(r.stderr).toMatch(/^\[\d\/4\] prod\/eu-west-1 failed: /m);
   });
+
+  it("drift --notify over the fleet: one alert per drifted account-region, naming its account and region; repeated runs stay quiet", async () => {
+    const { p, accounts } = await fleet();
+    const alertsFile = join(p.dir, "alerts.jsonl");
+    const configFile = join(p.dir, "upg.config.yaml");
+    writeFileSync(
+      configFile,
+      `${readFileSync(configFile, "utf8")}\nalerts: { targets: [{ type: file, path: ${alertsFile} }] }\n`,
+    );
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    await pause();
+    const api = await apiGatewayIn(accounts[1]!.role, "us-east-1");
+    const live = (await api.send(new GetUsagePlansCommand({}))).items ?? [];
+    await api.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: live[0]!.id!,
+        patchOperations: [{ op: "replace", path: "/throttle/rateLimit", value: "50" }],
+      }),
+    );
+    api.destroy();
+    const first = await p.upg(["drift", "--notify", "-o", "json"]);
+    expect(first.code, first.stderr).toBe(2);
+    const lines = readFileSync(alertsFile, "utf8").trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: "opened", account: "dev", region: "us-east-1" });
+    const second = await p.upg(["drift", "--notify", "-o", "json"]);
+    expect(second.code).toBe(2);
+    expect(readFileSync(alertsFile, "utf8").trimEnd().split("\n")).toHaveLength(1);
+  });
 });
