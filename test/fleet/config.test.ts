@@ -1,19 +1,14 @@
 // `regions:` and `accounts:` in upg.config.yaml: read as written, account regions defaulting to the top-level
 // ones; duplicate names, invalid regions and malformed role ARNs refused at their line and column, with hints.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/spec/config.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const tree = tmpTrees();
 
 function load(yaml: string) {
-  const t = tmpTree({ "upg.config.yaml": yaml });
-  cleanups.push(t.cleanup);
+  const t = tree({ "upg.config.yaml": yaml });
   return loadConfig(t.path("upg.config.yaml"));
 }
 

@@ -1,24 +1,14 @@
 // Values that pass a naive check but fail in a backend (DynamoDB numbers and table names, AWS's reserved tag
 // prefix, an absurd lock TTL) are rejected by validation, located, with a hint.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, loadConfig } from "../../src/spec/config.js";
 import type { Diagnostic } from "../../src/spec/diagnostics.js";
 import { loadSpecs } from "../../src/spec/load.js";
 import { runCli } from "../helpers/cli.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-
-function tree(files: Record<string, string>) {
-  const t = tmpTree(files);
-  cleanups.push(t.cleanup);
-  return t;
-}
+const tree = tmpTrees();
 
 function validatePlan(yaml: string): Diagnostic[] {
   const t = tree({ "a.yaml": yaml });

@@ -1,23 +1,13 @@
 // `fleet.concurrency` in upg.config.yaml, and a plan file's `regions:` (where the plan lives), checked against
 // the regions the config manages, with located errors.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { configRegions, livesIn } from "../../src/model/spec.js";
 import { DEFAULT_CONFIG, loadConfig } from "../../src/spec/config.js";
 import { loadSpecs } from "../../src/spec/load.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-
-function tree(files: Record<string, string>) {
-  const t = tmpTree(files);
-  cleanups.push(t.cleanup);
-  return t;
-}
+const tree = tmpTrees();
 
 const ROLE = "arn:aws:iam::123456789012:role/upg";
 

@@ -1,19 +1,14 @@
 // `pacing.headroom` in upg.config.yaml: a fraction 0 ≤ headroom < 1 (default 0.1), located errors with a hint.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pacedLimits } from "../../src/live/pacer.js";
 import { DEFAULT_CONFIG, loadConfig } from "../../src/spec/config.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const tree = tmpTrees();
 
 function load(yaml: string) {
-  const t = tmpTree({ "upg.config.yaml": yaml });
-  cleanups.push(t.cleanup);
+  const t = tree({ "upg.config.yaml": yaml });
   return loadConfig(t.path("upg.config.yaml"));
 }
 

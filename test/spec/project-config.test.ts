@@ -1,19 +1,14 @@
 // `project:` in upg.config.yaml: a value the upg:project tag (and the lock item's key) can carry.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/spec/config.js";
 import { PROJECT_NAME_RE } from "../../src/spec/schema.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const tree = tmpTrees();
 
 function load(yaml: string) {
-  const t = tmpTree({ "upg.config.yaml": yaml });
-  cleanups.push(t.cleanup);
+  const t = tree({ "upg.config.yaml": yaml });
   return loadConfig(t.path("upg.config.yaml"));
 }
 

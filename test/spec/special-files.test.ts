@@ -2,18 +2,14 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, symlinkSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, loadConfig } from "../../src/spec/config.js";
 import { loadSpecs } from "../../src/spec/load.js";
 import { MAX_FILE_BYTES, readTextFile } from "../../src/spec/yaml-source.js";
 import { runCli } from "../helpers/cli.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const tree = tmpTrees();
 
 const good = "plan_id: p\nname: P\nrate_limit: 10\nburst_limit: 20\nstages: [abc:prod]\n";
 const canMkfifo = (() => {
@@ -27,8 +23,7 @@ const canMkfifo = (() => {
 
 /** plans/ with a good plan, a FIFO and a symlink to /dev/zero (both named *.yaml). */
 function specialTree() {
-  const t = tmpTree({ "plans/good.yaml": good, "upg.config.yaml": "regions: [us-east-1]\n" });
-  cleanups.push(t.cleanup);
+  const t = tree({ "plans/good.yaml": good, "upg.config.yaml": "regions: [us-east-1]\n" });
   execFileSync("mkfifo", [t.path("plans/pipe.yaml")]);
   symlinkSync("/dev/zero", t.path("plans/zero.yaml"));
   return t;
@@ -88,11 +83,10 @@ describe.skipIf(!canMkfifo || !existsSync("/dev/zero"))("special files", () => {
 
 describe("size limit", () => {
   it("a file over the limit is refused; one at the limit is read", () => {
-    const t = tmpTree({
+    const t = tree({
       "big.yaml": `# ${"x".repeat(MAX_FILE_BYTES - 2)}\n`,
       "at.yaml": `# ${"x".repeat(MAX_FILE_BYTES - 3)}\n`,
     });
-    cleanups.push(t.cleanup);
     expect(readTextFile(t.path("big.yaml")).diagnostic?.code).toBe("file_too_large");
     expect(readTextFile(t.path("at.yaml")).text).toHaveLength(MAX_FILE_BYTES);
   });

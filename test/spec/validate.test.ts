@@ -1,20 +1,15 @@
 import { symlinkSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { UpgConfig } from "../../src/model/spec.js";
 import { DEFAULT_CONFIG, loadConfig } from "../../src/spec/config.js";
 import type { Diagnostic } from "../../src/spec/diagnostics.js";
 import { loadSpecs } from "../../src/spec/load.js";
-import { tmpTree } from "../helpers/tmp.js";
+import { tmpTrees } from "../helpers/tmp.js";
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const tree = tmpTrees();
 
 function validate(files: Record<string, string | Buffer>, config: UpgConfig = DEFAULT_CONFIG) {
-  const t = tmpTree(files);
-  cleanups.push(t.cleanup);
+  const t = tree(files);
   return loadSpecs([t.dir], config, { cwd: t.dir });
 }
 
@@ -466,8 +461,7 @@ describe("every problem at once, and only real ones", () => {
   });
 
   it("a file named twice, or reached through a symlink loop, is read once", () => {
-    const t = tmpTree({ "plans/a.yaml": "plan_id: p\nname: P\nstages: [a:b]\n" });
-    cleanups.push(t.cleanup);
+    const t = tree({ "plans/a.yaml": "plan_id: p\nname: P\nstages: [a:b]\n" });
     symlinkSync(t.path("plans"), t.path("plans/loop"));
     const r = loadSpecs([t.path("plans"), t.path("plans/a.yaml")], DEFAULT_CONFIG);
     expect(r.diagnostics).toEqual([]);
@@ -478,12 +472,11 @@ describe("every problem at once, and only real ones", () => {
 describe("project file", () => {
   it("defaults when absent; validated strictly with located errors when present", () => {
     expect(loadConfig("/nonexistent/upg.config.yaml").diagnostics[0]!.code).toBe("unreadable");
-    const t = tmpTree({
+    const t = tree({
       "upg.config.yaml":
         "regions: [us-east-1, eu-west-1]\ntables: { metadata: m-table }\npolicy: { max_rate_limit: 500 }\n",
       "bad.yaml": "regions: [narnia]\npolicy: { max_rate: 5 }\n",
     });
-    cleanups.push(t.cleanup);
     const ok = loadConfig(t.path("upg.config.yaml"));
     expect(ok.diagnostics).toEqual([]);
     expect(ok.config.regions).toEqual(["us-east-1", "eu-west-1"]);
@@ -499,11 +492,10 @@ describe("project file", () => {
   });
 
   it("valid sections are kept when another section has errors; leading empty documents are skipped", () => {
-    const t = tmpTree({
+    const t = tree({
       "partial.yaml": "policy: { max_rate_limit: 100000 }\ntables: { metadata: ab }\n",
       "lead.yaml": "---\n---\npolicy: { max_rate_limit: 123 }\n",
     });
-    cleanups.push(t.cleanup);
     const partial = loadConfig(t.path("partial.yaml"));
     expect(partial.diagnostics.map((d) => d.path)).toEqual(["tables.metadata"]);
     expect(partial.config.policy.max_rate_limit).toBe(100000);
