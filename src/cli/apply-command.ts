@@ -1,12 +1,13 @@
 // `upg apply`: lock → finish what a stopped run left → plan → check a saved plan → confirm → run the
-// changes with streaming progress → release. Printing and exit codes live here; the logic is in src/apply.
+// changes with streaming progress → release. Over several account-regions: src/cli/fleet-apply.ts. Printing and exit codes live here; the logic is in src/apply.
 
 import { checkSavedPlan, makeProvenance, readSavedPlanFile } from "../apply/saved-plan.js";
 import { UserError } from "../errors.js";
 import { renderApplySummary } from "../render/plan.js";
 import { notifyRunEvents, reportAlertFailures } from "./alerts.js";
 import { openDeps } from "./deps.js";
-import { fleetTargets, refuseOverFleet } from "./fleet-run.js";
+import { runFleetApply } from "./fleet-apply.js";
+import { fleetTargets } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadProject, parseDuration, scopeTargets } from "./project.js";
@@ -34,14 +35,29 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
   checkTargets(project, saved ? saved.targets : opts.targets);
   const targets = saved ? saved.targets : scopeTargets(project, opts.targets, opts.plans);
   const waitMs = opts.lockTimeout ? parseDuration(opts.lockTimeout) : 0;
-  if (!saved) {
-    const fleet = fleetTargets(opts.global, project.config);
-    if (fleet.length > 1) refuseOverFleet("upg apply", fleet);
-  }
   if (saved && opts.targets.length > 0) {
     throw new UserError("--target does not apply to a saved plan: it is applied exactly as it was made.", {
       hint: "Make the saved plan with `upg plan --target … --out FILE` instead.",
     });
+  }
+  if (!saved) {
+    const fleet = fleetTargets(opts.global, project.config);
+    if (fleet.length > 1) {
+      return runFleetApply(
+        {
+          global: opts.global,
+          project,
+          fleet,
+          targets,
+          autoApprove: opts.autoApprove,
+          lockWaitMs: waitMs,
+          format: format === "json" ? "json" : "human",
+          ...(opts.adopt ? { adopt: true } : {}),
+          ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
+        },
+        io,
+      );
+    }
   }
   const human = format === "human";
   // With -o json, stdout carries only the results: the plan, progress and any prompt go to stderr.

@@ -25,7 +25,7 @@ import { DEFAULT_PLANS_DIR, loadSpecs } from "../spec/load.js";
 import { openDeps, type RunDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadConfigOnly, type Project } from "./project.js";
+import { loadConfigOnly, type Project, projectIn } from "./project.js";
 import { exitCodeOf, headLine, runChanges } from "./run-changes.js";
 import { reading } from "./spinner.js";
 
@@ -182,7 +182,8 @@ async function cleanRegion(
   io: Io,
   human: boolean,
 ): Promise<RegionReport> {
-  const project: Project = { config: base.config, specs: base.specs, region };
+  // Only the plans that live in this region are declared here (a plan file's `regions:`).
+  const project: Project = projectIn({ ...base, region, allSpecs: base.specs }, region);
   const out = human ? io.stdout : io.stderr;
   const style = styleFor(out, io.env, opts.global.color);
   const deps = await openDeps(opts.global, base.config, region);

@@ -25,7 +25,7 @@ import { annotating, appendStepSummary, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { VERSION } from "./main.js";
 import { type Io, styleFor } from "./output.js";
-import { loadProject, type Project, scopeTargets } from "./project.js";
+import { loadProject, type Project, projectIn, scopeTargets } from "./project.js";
 import { checkTargets } from "./reconcile.js";
 import { exitCodeOf, headLine, runChanges } from "./run-changes.js";
 import { reading } from "./spinner.js";
@@ -98,8 +98,8 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
       targets: fleet,
       format,
       io,
-      job: async (_t, deps) => {
-        const report = await readDrift(project, targets, deps);
+      job: async (t, deps) => {
+        const report = await readDrift(projectIn(project, t.region), targets, deps);
         return { exit_code: driftExitCode(report, failOn, opts.failOnPending), report };
       },
     });

@@ -9,6 +9,7 @@ import { type FleetTarget, resolveTargets, targetLabel } from "../fleet/targets.
 import type { UpgConfig } from "../model/spec.js";
 import {
   type FleetCommand,
+  fleetLabel,
   fleetReport,
   renderFleetHuman,
   renderFleetJson,
@@ -46,7 +47,6 @@ export interface FleetCommandOptions {
   job(target: { account: string | null; region: string }, deps: RunDeps): Promise<TargetOutcome<unknown>>;
 }
 
-/** Run the job on every target and print the merged report; the combined exit code. */
 /** The run's STS AssumeRole settings: --profile, and the config's timeouts (--timeout overrides). */
 export function fleetCredentials(g: GlobalOptions, config: UpgConfig): CredentialCache {
   const timeouts = {
@@ -56,6 +56,7 @@ export function fleetCredentials(g: GlobalOptions, config: UpgConfig): Credentia
   return credentialCache({ ...(g.profile ? { profile: g.profile } : {}), timeouts });
 }
 
+/** Run the job on every target and print the merged report; the combined exit code. */
 export async function runFleetCommand(opts: FleetCommandOptions): Promise<number> {
   const g = opts.global;
   const results = await runFleet({
@@ -63,6 +64,8 @@ export async function runFleetCommand(opts: FleetCommandOptions): Promise<number
     open: (region, credentials) => openDeps(g, opts.config, region, credentials),
     job: opts.job,
     credentials: fleetCredentials(g, opts.config),
+    concurrency: opts.config.fleet.concurrency,
+    onDone: progressLine(opts.io, DONE[opts.command], opts.targets.length),
   });
   const doc = fleetReport(opts.command, results, new Date().toISOString());
   const io = opts.io;
@@ -70,4 +73,22 @@ export async function runFleetCommand(opts: FleetCommandOptions): Promise<number
   else if (opts.format === "markdown") io.stdout.write(renderFleetMarkdown(doc));
   else io.stdout.write(renderFleetHuman(doc, styleFor(io.stdout, io.env, g.color)));
   return doc.exit_code;
+}
+
+const DONE: Record<FleetCommand, string> = {
+  plan: "planned",
+  drift: "checked",
+  status: "read",
+  apply: "applied",
+};
+
+/** One line on stderr as each account-region finishes a phase: `[3/20] prod/eu-west-1 planned (1.2 s)`. */
+export function progressLine(io: Io, what: string, total: number, start = Date.now()) {
+  let done = 0;
+  return (r: { account: string | null; region: string; status: string; error?: string }) => {
+    done++;
+    const secs = ((Date.now() - start) / 1000).toFixed(1);
+    const how = r.status === "error" ? `failed: ${r.error ?? "error"}` : what;
+    io.stderr.write(`[${done}/${total}] ${fleetLabel(r)} ${how} (${secs} s)\n`);
+  };
 }

@@ -16,7 +16,7 @@ import { openDeps, type RunDeps } from "./deps.js";
 import { fleetCredentials, fleetTargets, runFleetCommand } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadConfigOnly, loadProject } from "./project.js";
+import { loadConfigOnly, loadProject, projectIn } from "./project.js";
 import { startSpinner } from "./spinner.js";
 
 const FEATURE_STATUS: Record<FeatureReport["status"], string> = {
@@ -190,20 +190,18 @@ export async function runStatusCommand(
       targets: fleet,
       format,
       io,
-      job: async (_t, deps) => {
-        if (only.length > 0) await requireKnown(deps, project.specs, only);
-        const snap = await makePlan(
-          { specs: project.specs, config: project.config, targets: [...only] },
-          deps,
-        );
-        return { exit_code: 0, report: statusRows(project.specs, snap, only) };
+      job: async (t, deps) => {
+        const here = projectIn(project, t.region);
+        if (only.length > 0) await requireKnown(deps, here.allSpecs, only);
+        const snap = await makePlan({ specs: here.specs, config: here.config, targets: [...only] }, deps);
+        return { exit_code: 0, report: statusRows(here.specs, snap, only) };
       },
     });
   }
   const deps = await openDeps(g, project.config, project.region);
   const spin = await startSpinner(io, "Reading…");
   try {
-    if (only.length > 0) await requireKnown(deps, project.specs, only);
+    if (only.length > 0) await requireKnown(deps, project.allSpecs, only);
     const snap = await makePlan({ specs: project.specs, config: project.config, targets: [...only] }, deps);
     spin.stop();
     const rows = statusRows(project.specs, snap, only);

@@ -26,7 +26,7 @@ import { DEFAULT_PLANS_DIR, loadSpecs } from "../spec/load.js";
 import { openDeps } from "./deps.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadProject, scopeTargets } from "./project.js";
+import { loadProject, type Project, scopeTargets } from "./project.js";
 import { snapshot } from "./reconcile.js";
 
 export interface LifecycleChangeOptions {
@@ -44,8 +44,15 @@ export interface LifecycleStatusOptions {
   output: string;
 }
 
-function findSpec(specs: readonly PlanSpec[], planId: string): PlanSpec {
+function findSpec(project: Project, planId: string): PlanSpec {
+  const specs = project.specs;
   const spec = specs.find((s) => s.planId === planId);
+  const elsewhere = project.allSpecs.find((s) => s.planId === planId);
+  if (!spec && elsewhere) {
+    throw new UserError(`Plan ${planId} does not live in ${project.region}.`, {
+      hint: `Its plan file says regions: [${(elsewhere.regions ?? []).join(", ")}]; pick one with --region.`,
+    });
+  }
   if (!spec) {
     throw new UserError(`Unknown plan ${planId}: no plan file declares it.`, {
       hint: `Plans: ${specs.map((s) => s.planId).join(", ")}.`,
@@ -136,7 +143,7 @@ export function stagePlanEdits(
 
 export async function runLifecycleChange(opts: LifecycleChangeOptions, io: Io): Promise<number> {
   const project = loadProject(opts.global, opts.plans, io);
-  const spec = findSpec(project.specs, opts.planId);
+  const spec = findSpec(project, opts.planId);
   const to = TARGET_STATE[opts.action];
   const refused = transitionError(spec.lifecycleState, opts.action);
   if (refused) {
@@ -255,7 +262,7 @@ function renderStatusHuman(rows: readonly LifecycleStatus[]): string {
 export async function runLifecycleStatus(opts: LifecycleStatusOptions, io: Io): Promise<number> {
   const format = parseFormat(opts.output, ["human", "json"]);
   const project = loadProject(opts.global, opts.plans, io);
-  const specs = opts.planId ? [findSpec(project.specs, opts.planId)] : project.specs;
+  const specs = opts.planId ? [findSpec(project, opts.planId)] : project.specs;
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const snap = await snapshot(project, scopeTargets(project, [], opts.plans), deps, io);

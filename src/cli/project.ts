@@ -2,7 +2,7 @@
 // files stops the command before anything is read from or written to AWS.
 
 import { UserError } from "../errors.js";
-import type { PlanSpec, UpgConfig } from "../model/spec.js";
+import { livesIn, type PlanSpec, type UpgConfig } from "../model/spec.js";
 import { renderDiagnosticsHuman } from "../render/diagnostics.js";
 import { loadConfig } from "../spec/config.js";
 import { hasErrors, sortDiagnostics } from "../spec/diagnostics.js";
@@ -13,8 +13,16 @@ import { type Io, styleFor } from "./output.js";
 
 export interface Project {
   config: UpgConfig;
+  /** The plans that live in `region` (a plan file's `regions:`; absent: every region). */
   specs: PlanSpec[];
   region: string;
+  /** Every plan the plan files declare, whatever its regions. */
+  allSpecs: PlanSpec[];
+}
+
+/** The project as seen from one region: the plans that live there. */
+export function projectIn(project: Project, region: string): Project {
+  return { ...project, region, specs: project.allSpecs.filter((s) => livesIn(s, region)) };
 }
 
 export function loadConfigOnly(g: GlobalOptions, io: Io): { config: UpgConfig; region: string } {
@@ -68,7 +76,7 @@ export function loadProject(g: GlobalOptions, paths: readonly string[] | undefin
       },
     );
   }
-  return { config, specs: res.plans, region };
+  return projectIn({ config, specs: res.plans, region, allSpecs: res.plans }, region);
 }
 
 /**
@@ -81,7 +89,8 @@ export function scopeTargets(
   plans: readonly string[] | undefined,
 ): string[] {
   if (targets.length > 0) return [...targets];
-  if (plans && plans.length > 0) return project.specs.map((s) => s.planId);
+  // Every region: a plan these files declare for other regions only is removed here, not left alone.
+  if (plans && plans.length > 0) return project.allSpecs.map((s) => s.planId);
   return [];
 }
 

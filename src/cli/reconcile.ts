@@ -15,7 +15,7 @@ import { fleetTargets, refuseOverFleet, runFleetCommand, soleAccount } from "./f
 import { annotating, appendStepSummary, problemAnnotations, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadProject, type Project, scopeTargets } from "./project.js";
+import { loadProject, type Project, projectIn, scopeTargets } from "./project.js";
 import { reading } from "./spinner.js";
 
 export interface PlanCommandOptions {
@@ -53,7 +53,7 @@ export async function snapshot(
 }
 
 export function checkTargets(project: Project, targets: readonly string[]): void {
-  const known = new Set(project.specs.map((s) => s.planId));
+  const known = new Set(project.allSpecs.map((s) => s.planId));
   const unknown = targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
     throw new UserError(`--target names no declared plan: ${unknown.join(", ")}.`, {
@@ -77,10 +77,10 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
       targets: fleet,
       format,
       io,
-      job: async (_t, deps) => {
+      job: async (t, deps) => {
         const snap = await makePlan(
           {
-            specs: project.specs,
+            specs: projectIn(project, t.region).specs,
             config: project.config,
             targets,
             ...(opts.adopt ? { adopt: true } : {}),

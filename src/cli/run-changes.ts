@@ -12,6 +12,7 @@ import type { ApplyResult, Plan } from "../model/plan.js";
 import type { MasterRecord } from "../model/record.js";
 import { renderChangeResult, renderPlanHuman } from "../render/plan.js";
 import type { Style } from "../render/style.js";
+import type { AcquiredLock, AuditHeadRepair, Store } from "../store/index.js";
 import { auditHeadWarning } from "./audit-warning.js";
 import type { RunDeps } from "./deps.js";
 import { Interrupted, type Interrupts, interruptible, trapInterrupts } from "./interrupts.js";
@@ -77,22 +78,11 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
           interrupts.setExitNote(
             `The apply lock (lock id ${lock.lock_id}) stays held until it expires (up to ${project.config.lock.ttl_seconds} s), so that a call still in flight lands first; to take it sooner: upg unlock ${lock.lock_id} --reason '…'.`,
           );
-          if (lock.replaced)
-            io.stderr.write(
-              `Took over an expired apply lock held by ${lock.replaced.owner} (run ${lock.replaced.run_id}) since ${lock.replaced.acquired_at}; recorded in the audit log.\n`,
-            );
+          const note = lockNotice(lock);
+          if (note) io.stderr.write(note);
         },
         onAuditRepair: async (repair) => {
-          if (repair.moved.length > 0)
-            io.stderr.write(`Audit log: completed an interrupted append (row ${repair.moved.join(", ")}).\n`);
-          if (repair.blocked)
-            io.stderr.write(
-              `Warning: the audit log does not verify at row ${repair.blocked.seq}: ${repair.blocked.reason}. Run \`upg audit verify\`.\n`,
-            );
-          else {
-            const warning = await auditHeadWarning(deps.store);
-            if (warning) io.stderr.write(`Warning: ${warning} Run \`upg audit verify\`.\n`);
-          }
+          for (const line of await auditRepairNotice(repair, deps.store)) io.stderr.write(line);
         },
         read: (work) => interruptible(reading(io, project.region, work, signal), signal),
         onRecovered: (recoveries) => {
@@ -153,6 +143,28 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
     spin?.stop();
     interrupts.dispose();
   }
+}
+
+/** What taking the apply lock is worth saying: that an expired lock was taken over. */
+export function lockNotice(lock: AcquiredLock): string | undefined {
+  if (!lock.replaced) return undefined;
+  return `Took over an expired apply lock held by ${lock.replaced.owner} (run ${lock.replaced.run_id}) since ${lock.replaced.acquired_at}; recorded in the audit log.\n`;
+}
+
+/** The lines about the audit log before a run writes: an interrupted append completed, or a chain that breaks. */
+export async function auditRepairNotice(repair: AuditHeadRepair, store: Store): Promise<string[]> {
+  const lines: string[] = [];
+  if (repair.moved.length > 0)
+    lines.push(`Audit log: completed an interrupted append (row ${repair.moved.join(", ")}).\n`);
+  if (repair.blocked)
+    lines.push(
+      `Warning: the audit log does not verify at row ${repair.blocked.seq}: ${repair.blocked.reason}. Run \`upg audit verify\`.\n`,
+    );
+  else {
+    const warning = await auditHeadWarning(store);
+    if (warning) lines.push(`Warning: ${warning} Run \`upg audit verify\`.\n`);
+  }
+  return lines;
 }
 
 /** Resolves false when the user does not type "yes", or when the run is interrupted at the prompt. */

@@ -58,6 +58,8 @@ export interface PlanSpec {
   successor?: string;
   /** true: never deleted (removed file or Archived is a problem); false: deleted even with keys attached. */
   deletionProtection?: boolean;
+  /** Regions the plan lives in (`regions:`); absent: every region of the project. */
+  regions?: string[];
   tags: Record<string, string>;
   source: SourceLocation;
   /** Where each top-level field of the plan document was written (`rate_limit`, `tags`, …). */
@@ -123,6 +125,8 @@ export interface UpgConfig {
   };
   pacing: PacingLimits;
   lock: { ttl_seconds: number };
+  /** Account-regions a fleet run works on at once. */
+  fleet: { concurrency: number };
   /** Per-attempt timeouts of every AWS call (connect, and the whole request). */
   timeouts: { connect_ms: number; request_ms: number };
   /**
@@ -133,6 +137,16 @@ export interface UpgConfig {
   project?: string;
   /** Where the config came from, when it came from a file. */
   source?: string;
+}
+
+/** Every region the config names: the top-level `regions` and each account's. */
+export function configRegions(config: Pick<UpgConfig, "regions" | "accounts">): string[] {
+  return [...new Set([...config.regions, ...(config.accounts ?? []).flatMap((a) => a.regions)])];
+}
+
+/** Whether a plan lives in a region: its `regions:`, or every region when it names none. */
+export function livesIn(spec: Pick<PlanSpec, "regions">, region: string): boolean {
+  return spec.regions === undefined || spec.regions.includes(region);
 }
 
 /** Tag key naming the project that owns a plan (its value is the config's `project`). */

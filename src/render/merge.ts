@@ -3,16 +3,16 @@
 // results give the same document, so merging the shards of a run gives that run's document.
 
 import type { DriftReport } from "../model/drift.js";
-import { type Plan, SEVERITY_ORDER, type Severity } from "../model/plan.js";
+import { type ApplyResult, type Plan, SEVERITY_ORDER, type Severity } from "../model/plan.js";
 import { renderDriftHuman, renderDriftMarkdown } from "./drift.js";
-import { renderPlanHuman, renderPlanMarkdown } from "./plan.js";
+import { renderApplySummary, renderPlanHuman, renderPlanMarkdown } from "./plan.js";
 import { renderStatusTable, type StatusRow } from "./status.js";
 import { PLAIN, plural, type Style } from "./style.js";
 
 export const FLEET_FORMAT_VERSION = 1;
 
-export type FleetCommand = "plan" | "drift" | "status";
-const COMMANDS: readonly FleetCommand[] = ["plan", "drift", "status"];
+export type FleetCommand = "plan" | "drift" | "status" | "apply";
+const COMMANDS: readonly FleetCommand[] = ["plan", "drift", "status", "apply"];
 
 export interface FleetResult {
   /** The account's name in `accounts:`; null for the current credentials' account. */
@@ -71,6 +71,10 @@ function tagList<T>(list: readonly T[] | undefined, where: Where): Array<T & Whe
  */
 export function tagReport(command: FleetCommand, report: unknown, where: Where): unknown {
   if (command === "status") return (report as StatusRow[]).map((row) => ({ ...row, ...where }));
+  if (command === "apply") {
+    const a = report as ApplyResult;
+    return { ...a, account: where.account, region: where.region, results: tagList(a.results, where) };
+  }
   if (command === "drift") {
     const d = report as DriftReport;
     return {
@@ -247,12 +251,20 @@ export function mergeReports(
 function renderOne(command: FleetCommand, report: unknown, style: Style): string {
   if (command === "drift") return renderDriftHuman(report as DriftReport, style);
   if (command === "plan") return renderPlanHuman(report as Plan, style);
+  if (command === "apply") return renderApplySummary(report as ApplyResult, style).replace(/^\n/, "");
   return renderStatusTable(report as StatusRow[], style);
 }
 
 function summary(doc: FleetReport): string {
-  const failed = doc.results.filter((r) => r.status === "error");
   const n = doc.results.length;
+  if (doc.command === "apply") {
+    const bad = doc.results.filter((r) => r.status === "error" || r.exit_code !== 0);
+    if (n === 0) return "No changes in any target.";
+    return bad.length === 0
+      ? `${plural(n, "target")}: all applied.`
+      : `${plural(n, "target")}: ${n - bad.length} applied, ${bad.length} not completely (${bad.map(fleetLabel).join(", ")}).`;
+  }
+  const failed = doc.results.filter((r) => r.status === "error");
   return failed.length === 0
     ? `${plural(n, "target")}: all read.`
     : `${plural(n, "target")}: ${n - failed.length} read, ${failed.length} failed (${failed.map(fleetLabel).join(", ")}).`;
@@ -290,6 +302,8 @@ export function renderFleetMarkdown(doc: FleetReport): string {
     // The command's own heading goes one level under the target's.
     else if (doc.command === "drift") out.push(demote(renderDriftMarkdown(r.report as DriftReport)));
     else if (doc.command === "plan") out.push(demote(renderPlanMarkdown(r.report as Plan)));
+    else if (doc.command === "apply")
+      out.push(renderApplySummary(r.report as ApplyResult).replace(/^\n/, ""));
     else out.push("```", renderStatusTable(r.report as StatusRow[]).replace(/\n+$/, ""), "```", "");
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;

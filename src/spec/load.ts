@@ -148,6 +148,7 @@ function toPlanSpec(raw: PlanFileDoc, file: string, doc: YamlDoc, diags: Diagnos
   }
   if (raw.successor !== undefined) spec.successor = raw.successor;
   if (raw.deletion_protection !== undefined) spec.deletionProtection = raw.deletion_protection;
+  if (raw.regions !== undefined) spec.regions = [...new Set(raw.regions)];
   const fieldSources: Record<string, SourceLocation> = {};
   for (const field of Object.keys(raw)) fieldSources[field] = { file, ...doc.locate([field]) };
   spec.fieldSources = fieldSources;

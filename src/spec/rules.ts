@@ -1,6 +1,6 @@
 // Rules beyond shape: within one plan, and across all plans of the project.
 
-import { PROJECT_TAG_KEY, type UpgConfig } from "../model/spec.js";
+import { configRegions, PROJECT_TAG_KEY, type UpgConfig } from "../model/spec.js";
 import { type Diagnostic, type DiagnosticSeverity, didYouMean, formatPath } from "./diagnostics.js";
 import type { LoadedPlan } from "./load.js";
 import { reservedTagKey } from "./schema.js";
@@ -175,12 +175,17 @@ function checkStages(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
       );
     }
     seen.set(key, i);
-    if (s.ref.kind === "id" && s.ref.region && !cfg.regions.includes(s.ref.region)) {
+    const regions = p.spec.regions ?? configRegions(cfg);
+    if (s.ref.kind === "id" && s.ref.region && !regions.includes(s.ref.region)) {
       report(
         ["stages", i],
         "stage_region",
-        `Stage ARN is in region ${s.ref.region}, which this project does not manage (${cfg.regions.join(", ")}).`,
-        "Add the region to `regions` in upg.config.yaml, or fix the ARN.",
+        p.spec.regions
+          ? `Stage ARN is in region ${s.ref.region}, which is not among the plan's regions (${regions.join(", ")}).`
+          : `Stage ARN is in region ${s.ref.region}, which this project does not manage (${regions.join(", ")}).`,
+        p.spec.regions
+          ? "Add the region to the plan's `regions`, or fix the ARN."
+          : "Add the region to `regions` in upg.config.yaml, or fix the ARN.",
       );
     }
   }
@@ -292,6 +297,20 @@ function checkTags(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
   }
 }
 
+/** A plan's `regions:` must be regions the config manages (top-level or an account's). */
+function checkRegions(p: LoadedPlan, cfg: UpgConfig, report: Report): void {
+  const managed = configRegions(cfg);
+  (p.raw.regions ?? []).forEach((region, i) => {
+    if (managed.includes(region)) return;
+    report(
+      ["regions", i],
+      "plan_region",
+      `Region ${region} is not managed by this project (upg.config.yaml: ${managed.join(", ")}).`,
+      `Add ${region} to \`regions\` in upg.config.yaml (or to an account's regions), or use one of: ${managed.join(", ")}.`,
+    );
+  });
+}
+
 /** Rules that need only one plan. */
 export function checkPlanRules(p: LoadedPlan, cfg: UpgConfig): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -299,6 +318,7 @@ export function checkPlanRules(p: LoadedPlan, cfg: UpgConfig): Diagnostic[] {
   checkQuota(p, report);
   checkPolicy(p, cfg, report);
   checkThrottles(p, report);
+  checkRegions(p, cfg, report);
   checkStages(p, cfg, report);
   checkKeysAndLifecycle(p, report);
   checkTags(p, cfg, report);

@@ -100,6 +100,9 @@ export const stageSchema = z
   ])
   .describe("An API stage the plan covers.");
 
+/** An AWS region name, e.g. us-east-1. */
+const PLAN_REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
 export const PLAN_ID_RE = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export const planFileSchema = z
@@ -146,13 +149,25 @@ export const planFileSchema = z
       )
       .optional()
       .describe("Extra tags on the API Gateway plan."),
+    regions: z
+      .array(
+        withHint(
+          z.string().regex(PLAN_REGION_RE, { message: "not an AWS region name (e.g. us-east-1)" }),
+          "Use AWS region names from upg.config.yaml, e.g. `regions: [us-east-1]`.",
+        ),
+      )
+      .min(1, { message: "regions must name at least one region" })
+      .optional()
+      .describe(
+        "Regions this plan lives in (default: every region of upg.config.yaml); in the project's other regions it is not declared.",
+      ),
   })
   .describe("One upg usage plan.");
 
 export type PlanFileDoc = z.infer<typeof planFileSchema>;
 
 const severitySchema = z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"]);
-const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const REGION_RE = PLAN_REGION_RE;
 
 const alertTargetSchema = z.discriminatedUnion("type", [
   z.strictObject({
@@ -425,6 +440,19 @@ export const configFileSchema = z
       })
       .optional()
       .describe("Control-plane pacing; defaults are AWS's published limits, paced 10% under them."),
+    fleet: z
+      .strictObject({
+        concurrency: withHint(z.number(), "Use a whole number from 1 to 64 (default 8).")
+          .min(1, { message: "concurrency must be at least 1" })
+          .max(64, { message: "concurrency must be at most 64" })
+          .int({ message: "concurrency must be a whole number" })
+          .optional()
+          .describe(
+            "Account-regions a run works on side by side (default 8); each is paced on its own, so a fleet takes about as long as its slowest account-region when this covers all of them.",
+          ),
+      })
+      .optional()
+      .describe("Runs over several account-regions."),
     lock: z
       .strictObject({
         ttl_seconds: withHint(

@@ -74,7 +74,7 @@ async function cleanupRun(p: KillProject, scope: CleanupScope, ks?: Switch): Pro
   });
   const store: Store = ks ? killable(p.store(), ks) : p.store();
   const gw = ks ? killable(live, ks) : live;
-  const project = { config: p.config, specs: [], region: world.sb.region };
+  const project = { config: p.config, specs: [], allSpecs: [], region: world.sb.region };
   try {
     await runApply(
       { specs: [], config: p.config, targets: [] },

@@ -2,7 +2,7 @@
 // assuming its role through STS; plan and drift over all of them with one merged report, a role that cannot
 // be assumed (the others still reported, exit 1), and shards merged with `upg report merge` equal to one run.
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { APIGatewayClient, GetUsagePlansCommand, UpdateUsagePlanCommand } from "@aws-sdk/client-api-gateway";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -60,7 +60,13 @@ async function fleet(opts: { init?: boolean } = {}): Promise<Fleet> {
 }
 
 /** An API Gateway client in an account of the sandbox, through its role (as a console user would act). */
-async function apiGatewayIn(role: string, region: string): Promise<APIGatewayClient> {
+async function apiGatewayIn(role: string | undefined, region: string): Promise<APIGatewayClient> {
+  if (!role)
+    return new APIGatewayClient({
+      endpoint: e2e.sb.apigatewayEndpoint,
+      region,
+      credentials: e2e.sb.credentials,
+    });
   const sts = new STSClient({
     region,
     endpoint: `${e2e.sb.apigatewayEndpoint}/sts`,
@@ -110,10 +116,15 @@ function timeless(v: unknown): unknown {
 }
 
 describe("a fleet of 2 accounts × 2 regions", () => {
-  it("plan covers every account-region with one merged report; apply one shard at a time; drift names where", async () => {
+  it("plan and apply cover every account-region with one merged report; drift names where", async () => {
     const { p, accounts, labels } = await fleet();
     const plan = await p.upg(["plan", "-o", "json", "--detailed-exitcode"]);
-    expect(plan.stderr).toBe("");
+    // stdout is the JSON document; stderr one progress line per account-region as it finishes.
+    const progress = plan.stderr.trimEnd().split("\n");
+    expect(progress).toHaveLength(4);
+    for (const [i, l] of progress.entries())
+      expect(l).toMatch(new RegExp(`^\\[${i + 1}/4\\] \\S+ planned \\(\\d+\\.\\d s\\)$`));
+    expect(progress.map((l) => l.split(" ")[1]).sort()).toEqual([...labels].sort());
     expect(plan.code).toBe(2);
     const doc = JSON.parse(plan.stdout) as FleetDoc;
     expect(doc.kind).toBe("upg-fleet-report");
@@ -128,19 +139,31 @@ describe("a fleet of 2 accounts × 2 regions", () => {
       ]);
     }
 
-    // apply works on one account-region at a time, and says how to pick one.
-    const refused = await p.upg(["apply", "--auto-approve"]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(
-      `upg apply works on one account-region at a time; this run covers 4: ${labels.join(", ")}.`,
-    );
-    expect(refused.stderr).toContain("--account NAME");
-    const applies = await Promise.all(
-      accounts.flatMap((a) =>
-        REGIONS.map((region) => p.upg(["apply", "--auto-approve", "--account", a.name, "--region", region])),
-      ),
-    );
-    for (const r of applies) expect(r.code).toBe(0);
+    // Without a terminal and without --auto-approve, apply over the fleet shows the plan and changes nothing.
+    const unconfirmed = await p.upg(["apply"]);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain("Refusing to apply without confirmation");
+    for (const label of labels)
+      expect(unconfirmed.stdout).toContain(`${label}    # free will be created — new plan`);
+    const still = JSON.parse((await p.upg(["plan", "-o", "json"])).stdout) as FleetDoc;
+    for (const r of still.results) expect(r.report?.changes).toHaveLength(1);
+
+    // apply covers every account-region side by side; each line says where; one merged result.
+    const applied = await p.upg(["apply", "--auto-approve"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    for (const label of labels) {
+      expect(applied.stdout).toMatch(new RegExp(`^${label}  +✓ create free \\(\\w+\\)`, "m"));
+      expect(applied.stdout).toContain(`== ${label} ==\n${label}  Apply complete: 1 change applied.`);
+    }
+    expect(applied.stdout).toContain("4 targets: all applied.");
+    expect(applied.stderr.match(/^\[\d\/4\] \S+ applied \(/gm)).toHaveLength(4);
+    const again = await p.upg(["apply", "--auto-approve", "-o", "json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      kind: "upg-fleet-report",
+      command: "apply",
+      results: [],
+    });
     // Each account-region has its own plan, in its own account.
     const [prod] = accounts;
     const api = await apiGatewayIn(prod!.role, "eu-west-1");
@@ -313,5 +336,67 @@ describe("a fleet of 2 accounts × 2 regions", () => {
     };
     expect(one.region).toBe("us-east-1");
     expect(one).not.toHaveProperty("account");
+  });
+
+  it("a plan file's regions: the plan lives only there; moving it creates it in one region and removes it from the other", async () => {
+    const p = await e2e.project();
+    const configFile = join(p.dir, "upg.config.yaml");
+    writeFileSync(
+      configFile,
+      readFileSync(configFile, "utf8").replace("regions: [us-east-1]", "regions: [us-east-1, eu-west-1]"),
+    );
+    await e2e.sb.admin.at({ region: "eu-west-1" }).reset();
+    await e2e.sb.admin.at({ region: "eu-west-1" }).seed();
+    await e2e.sb.admin.at({ region: "us-east-1" }).reset();
+    await e2e.sb.admin.at({ region: "us-east-1" }).seed();
+    const gold = (region: string) =>
+      `plan_id: gold\nname: Gold\nrate_limit: 50\nburst_limit: 100\nregions: [${region}]\nstages: [{ api_name: weather-api, stage: dev }]\n`;
+    p.writePlan("free.yaml", FREE);
+    p.writePlan("gold.yaml", gold("eu-west-1"));
+    const init = await p.upg(["init"]);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    const applied = await p.upg(["apply", "--auto-approve", "-o", "json"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const created = (JSON.parse(applied.stdout) as FleetDoc).results.map((r) => [
+      r.region,
+      (r.report as { results: Array<{ planId: string }> }).results.map((x) => x.planId).sort(),
+    ]);
+    expect(created).toEqual([
+      ["eu-west-1", ["free", "gold"]],
+      ["us-east-1", ["free"]],
+    ]);
+
+    // Move gold to us-east-1: created there, removed from eu-west-1; free untouched in both.
+    p.writePlan("gold.yaml", gold("us-east-1"));
+    const plan = JSON.parse((await p.upg(["plan", "-o", "json"])).stdout) as FleetDoc;
+    expect(
+      plan.results.map((r) => [r.region, r.report?.changes?.map((c) => `${c.action} ${c.planId}`)]),
+    ).toEqual([
+      ["eu-west-1", ["delete gold"]],
+      ["us-east-1", ["create gold"]],
+    ]);
+    // One region: --region narrows, and the plan of that region alone.
+    const one = JSON.parse((await p.upg(["plan", "-o", "json", "--region", "eu-west-1"])).stdout) as {
+      changes: Array<{ action: string; planId: string }>;
+    };
+    expect(one.changes.map((c) => `${c.action} ${c.planId}`)).toEqual(["delete gold"]);
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    for (const region of REGIONS) {
+      const api = await apiGatewayIn(undefined, region);
+      const names = ((await api.send(new GetUsagePlansCommand({}))).items ?? []).map((x) => x.name).sort();
+      api.destroy();
+      expect(names).toEqual(region === "us-east-1" ? ["Free", "Gold"] : ["Free"]);
+    }
+    const clean = await p.upg(["plan", "--detailed-exitcode"]);
+    expect(clean.code, clean.stdout).toBe(0);
+
+    // A region the project does not manage is a plan-file error at its line and column; nothing is read.
+    p.writePlan("gold.yaml", gold("ap-south-1"));
+    const bad = await p.upg(["plan"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/gold\.yaml:5:11/);
+    expect(bad.stderr).toContain(
+      "Region ap-south-1 is not managed by this project (upg.config.yaml: us-east-1, eu-west-1).",
+    );
   });
 });

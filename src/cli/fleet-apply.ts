@@ -1,0 +1,182 @@
+// `upg apply` over a fleet: every account-region is planned side by side, the merged plan is shown once and
+// confirmed once, then every account-region applies side by side under its own lock, journal and pacer.
+// What runs in each is exactly what was shown: a target whose plan changed in between (another run, a console
+// edit) applies nothing and says why; the others go on. Progress lines name their account-region.
+
+import { makePlan, staleReason } from "../apply/make-plan.js";
+import { runApply } from "../apply/run-apply.js";
+import { UserError } from "../errors.js";
+import type { TargetOutcome } from "../fleet/run.js";
+import { runFleet } from "../fleet/run.js";
+import type { FleetTarget } from "../fleet/targets.js";
+import type { ApplyResult, Plan } from "../model/plan.js";
+import { fleetLabel, fleetReport, renderFleetHuman, renderFleetJson } from "../render/merge.js";
+import { renderChangeResult } from "../render/plan.js";
+import { notifyRunEvents } from "./alerts.js";
+import { openDeps, type RunDeps } from "./deps.js";
+import { fleetCredentials, progressLine } from "./fleet-run.js";
+import type { GlobalOptions } from "./global-options.js";
+import { trapInterrupts } from "./interrupts.js";
+import { type Io, styleFor } from "./output.js";
+import { type Project, projectIn } from "./project.js";
+import { auditRepairNotice, confirm, describeWait, exitCodeOf, lockNotice } from "./run-changes.js";
+
+export interface FleetApplyOptions {
+  global: GlobalOptions;
+  project: Project;
+  fleet: readonly FleetTarget[];
+  targets: readonly string[];
+  autoApprove: boolean;
+  lockWaitMs: number;
+  format: "human" | "json";
+  adopt?: boolean;
+  allowKeyLoss?: boolean;
+}
+
+type Where = { account: string | null; region: string };
+
+export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<number> {
+  const g = o.global;
+  const config = o.project.config;
+  const human = o.format === "human";
+  // With -o json, stdout carries only the fleet report: the plan, the prompt and progress go to stderr.
+  const out = human ? io.stdout : io.stderr;
+  const style = styleFor(out, io.env, g.color);
+  const interrupts = trapInterrupts(io, "cancelling");
+  const signal = interrupts.signal;
+  const credentials = fleetCredentials(g, config);
+  const open = (region: string, creds: Parameters<typeof openDeps>[3]) => openDeps(g, config, region, creds);
+  const request = (region: string) => ({
+    specs: projectIn(o.project, region).specs,
+    config,
+    targets: o.targets,
+    ...(o.adopt ? { adopt: true } : {}),
+    ...(o.allowKeyLoss ? { allowKeyLoss: true } : {}),
+  });
+  try {
+    // 1. Plan every account-region (no lock: nothing is written), and show the merged plan.
+    const planned = await runFleet<RunDeps, Plan>({
+      targets: o.fleet,
+      open,
+      credentials,
+      concurrency: config.fleet.concurrency,
+      job: async (_t, deps) => {
+        const { plan } = await makePlan(request(deps.target.region), deps);
+        return { exit_code: plan.problems.length > 0 ? 1 : plan.changes.length > 0 ? 2 : 0, report: plan };
+      },
+      onDone: progressLine(io, "planned", o.fleet.length),
+    });
+    if (signal.aborted) {
+      io.stderr.write("Interrupted before any change was made; nothing was applied.\n");
+      return interrupts.exitCode() ?? 130;
+    }
+    const planDoc = fleetReport("plan", planned, new Date().toISOString());
+    out.write(renderFleetHuman(planDoc, style));
+    const failed = planned.filter((r) => r.status === "error" || (r.report?.problems.length ?? 0) > 0);
+    if (failed.length > 0) {
+      throw new UserError(
+        `Nothing was applied: ${failed.map(fleetLabel).join(", ")} could not be planned or ${failed.length === 1 ? "has" : "have"} problems (listed above).`,
+        { hint: "Fix them, or leave them out with --account/--region, and run again." },
+      );
+    }
+    const shown = new Map(planned.map((r) => [fleetLabel(r), r.report!]));
+    const changes = [...shown.values()].reduce((n, p) => n + p.changes.length, 0);
+    if (changes === 0) {
+      if (!human) io.stdout.write(renderFleetJson(fleetReport("apply", [], new Date().toISOString())));
+      return 0;
+    }
+    if (!o.autoApprove && !(await confirm(io, out, signal))) {
+      out.write("\nApply cancelled. Nothing was changed.\n");
+      return interrupts.exitCode() ?? 1;
+    }
+    interrupts.setAction(
+      "stopping after the changes in flight (press Ctrl-C again to exit at once; the next run finishes the work)",
+    );
+    out.write("\n");
+    // 2. Apply every account-region that has changes, each under its own lock, exactly as shown.
+    const withChanges = o.fleet.filter((t) => {
+      const label = fleetLabel({ account: t.account?.name ?? null, region: t.region });
+      return (shown.get(label)?.changes.length ?? 0) > 0;
+    });
+    const applied = await runFleet<RunDeps, ApplyResult>({
+      targets: withChanges,
+      open,
+      credentials,
+      concurrency: config.fleet.concurrency,
+      job: (where, deps) => applyOne(where, deps, shown.get(fleetLabel(where))!),
+      onDone: progressLine(io, "applied", withChanges.length),
+    });
+    const doc = fleetReport("apply", applied, new Date().toISOString());
+    if (human) io.stdout.write(renderFleetHuman(doc, style));
+    else io.stdout.write(renderFleetJson(doc));
+    const signalled = interrupts.exitCode();
+    return signalled !== undefined && applied.some((r) => r.report?.stopped) ? signalled : doc.exit_code;
+  } finally {
+    interrupts.dispose();
+  }
+
+  async function applyOne(where: Where, deps: RunDeps, shownPlan: Plan): Promise<TargetOutcome<ApplyResult>> {
+    const label = fleetLabel(where);
+    const say = (line: string) => out.write(prefixed(label, line));
+    signal.addEventListener("abort", () => deps.stopCalls(), { once: true });
+    deps.waits.listener = (w) => io.stderr.write(prefixed(label, `  … ${describeWait(w)}\n`));
+    const actor = await deps.live.callerIdentity();
+    const outcome = await runApply(
+      request(where.region),
+      {
+        ...deps,
+        actor,
+        ownershipTagKey: config.ownership_tag_key,
+        lockTtlSeconds: config.lock.ttl_seconds,
+        lockWaitMs: o.lockWaitMs,
+      },
+      {
+        signal,
+        onLock: (lock) => {
+          const note = lockNotice(lock);
+          if (note) io.stderr.write(prefixed(label, note));
+        },
+        onAuditRepair: async (repair) => {
+          for (const line of await auditRepairNotice(repair, deps.store))
+            io.stderr.write(prefixed(label, line));
+        },
+        onRecovered: (recoveries) => {
+          io.stderr.write(prefixed(label, "Finishing what an earlier run left unfinished:\n"));
+          for (const r of recoveries) io.stderr.write(prefixed(label, `  ${r.note}\n`));
+        },
+        // Exactly what was shown and approved, or nothing.
+        approve: async (current) => {
+          const stale = staleReason(shownPlan, current);
+          if (stale) {
+            throw new UserError(`Nothing was applied here: the plan changed since it was shown (${stale}).`, {
+              hint: "Run `upg apply` again to see and approve the plan as it is now.",
+            });
+          }
+          return { plan: shownPlan };
+        },
+        onEvent: (e) => {
+          if (e.type === "change-done") {
+            const c = shownPlan.changes.find((x) => x.id === e.change.id);
+            say(renderChangeResult(e.result, c, style));
+          } else if (e.type === "stopping") say(`Stopping before the next change: ${e.reason}\n`);
+        },
+      },
+    );
+    deps.waits.listener = undefined;
+    // The approved plan has changes, so the run either applied it or threw above.
+    if (outcome.kind !== "applied") throw new Error(`apply ended as ${outcome.kind} after approval`);
+    const { result } = outcome;
+    const alerts = await notifyRunEvents(outcome.plan, result, outcome.records, config, deps, io, true);
+    if (alerts.failures) io.stderr.write(prefixed(label, alerts.failures));
+    return { exit_code: Math.max(exitCodeOf(result, interrupts), alerts.failures ? 1 : 0), report: result };
+  }
+}
+
+/** Every line of `text` prefixed with the account-region it is about. */
+function prefixed(label: string, text: string): string {
+  return text
+    .replace(/\n$/, "")
+    .split("\n")
+    .map((l) => `${label}  ${l}\n`)
+    .join("");
+}
