@@ -6,6 +6,7 @@
 //   node bench/side-by-side.mjs --plans 5 --keys-per-plan 2 --runs 2 --fleet-accounts 2 --fleet-regions 2 --fleet-plans 3
 //   node bench/side-by-side.mjs --json                      the report as JSON on stdout (progress on stderr)
 //   node bench/side-by-side.mjs --save                      also write bench/SIDE-BY-SIDE.md
+//   node bench/side-by-side.mjs --from-json FILE --save     render bench/SIDE-BY-SIDE.md again from a --json run's report
 //
 // Scenarios: a full `plan`, `plan --target ONE`, `drift`, apply-create (every plan and key attachment made) and
 // apply-update (every plan's rate changed) on one account-region of N plans × K keys; and a fleet `plan` over
@@ -91,6 +92,7 @@ export function parseArgs(argv) {
     const a = argv[i];
     if (a === "--save") o.save = true;
     else if (a === "--json") o.json = true;
+    else if (a === "--from-json") o.fromJson = argv[++i];
     else if (a === "--time-scale") {
       o.timeScale = Number(argv[++i]);
       if (!(o.timeScale > 0 && o.timeScale <= 1)) throw new Error("--time-scale takes a number in (0, 1]");
@@ -101,7 +103,7 @@ export function parseArgs(argv) {
       o[key] = n;
     } else {
       throw new Error(
-        `unknown argument "${a}" (options: ${Object.keys(flags).join(", ")}, --time-scale S, --json, --save)`,
+        `unknown argument "${a}" (options: ${Object.keys(flags).join(", ")}, --time-scale S, --json, --save, --from-json FILE)`,
       );
     }
   }
@@ -900,10 +902,18 @@ export function renderMarkdown(res) {
   );
   L.push("", "## How it is measured", "");
   L.push(
-    "- **upg**: the built CLI, `node bin/upg …` in a child process, so wall times include Node's start-up (about 0.3–0.6 s here). Its API Gateway calls are the sandbox's counters (every request, a throttled one too); its 429s are counted by a proxy in front of the sandbox; its DynamoDB calls by a proxy in front of dynalite. Peak RSS is the child's `getrusage` high-water mark (`process.resourceUsage().maxRSS`), written at exit by a preload (`node --import bench/lib/peak-rss.mjs`).",
+    "- **upg**: the built CLI, `node bin/upg …` in a child process, so wall times include Node's start-up and loading the AWS SDK. Its API Gateway calls are the sandbox's counters (every request, a throttled one too); its 429s are counted by a proxy in front of the sandbox; its DynamoDB calls by a proxy in front of dynalite. Peak RSS is the child's `getrusage` high-water mark (`process.resourceUsage().maxRSS`), written at exit by a preload (`node --import bench/lib/peak-rss.mjs`).",
     "- **naive**: `@aws-sdk/client-api-gateway` in this process with the SDK's defaults (standard retries: 3 attempts, a retry quota) and no pacing, doing each job the obvious way (bench/lib/naive.mjs): reads list every plan with the SDK's paginator (API Gateway's default page of 25), then every plan's keys at once (`Promise.all`); `--target` lists every plan to find one by name; apply-create lists the API keys, then per plan in turn a CreateUsagePlan and its keys' CreateUsagePlanKey calls at once; apply-update an UpdateUsagePlan per plan in turn; the fleet every account-region at once (AssumeRole, then the reads). Its backoff delays are scaled by the time scale like every other period here. A call that fails after its retries is counted and the run goes on; a run with any failed call is a failed run. Its writes go to an account-region of its own; its reads are of upg's.",
     "- **terraform (model)**: not run. The calls the AWS provider's resource functions make (hashicorp/terraform-provider-aws, internal/service/apigateway): a refresh reads every resource in state one by one — `aws_api_gateway_usage_plan` GetUsagePlan (usage_plan.go, resourceUsagePlanRead), `aws_api_gateway_usage_plan_key` GetUsagePlanKey (usage_plan_key.go, resourceUsagePlanKeyRead), `aws_api_gateway_api_key` GetApiKey; a create or update ends with the resource's read. So a plan of P plans with A key attachments (keys as resources) is P + 2A calls; apply-create is A (key refresh) + 2P + 2A; apply-update the refresh plus 2P; `-target` on one plan is 1 + 2 × its keys. Its wall is the floor its calls set (a lower bound).",
+    "- **naive calls under the minimum**: the naive client looks nothing up by name — GetUsagePlanKeys names the keys a plan has, so it can compare them, but it cannot attach a key declared by name that is not attached yet, nor resolve a stage written as an API name; upg's minimum includes those lookups (the key list pages, GetRestApis, GetStages).",
     "- **minimum** and **floor**: the fewest calls the job needs (table above) and the least time AWS's limits allow for them per account-region — calls beyond the burst of 40 at 10/s, then UpdateUsagePlan calls 20 s apart — scaled by the time scale. upg paces 10% under AWS's limits, so a run bound by the request rate cannot beat 1.11× the floor; dynalite (local) and Node's start-up do not scale with time, so at time scale 0.01 they weigh 100× what they would against AWS.",
+    "",
+    "## Reading the figures",
+    "",
+    `- At time scale ${res.timeScale} a read-only run's floor (${secs(res.scenarios.plan.minimum.floorMs)} for the full plan) is shorter than Node's start-up, so the reads' wall ÷ floor measures start-up, plan-file parsing and CPU on this shared machine, not pacing; their figure that carries over to AWS is the call count (${res.scenarios.plan.clients.upg.calls} calls: ${secs(res.scenarios.plan.minimum.floorMs / res.timeScale)} at AWS's limits, ${secs(res.scenarios.plan.minimum.pacedFloorMs / res.timeScale)} paced 10% under them). The naive client runs in the benchmark's process, with no start-up, plan files or DynamoDB.`,
+    "- apply-create makes one DynamoDB round trip after another to dynalite, which does not scale with time: at time scale 0.01 its bookkeeping weighs 100× what it would against AWS, so its wall ÷ floor here says how much of the run is bookkeeping, not what it would be against AWS (bench/apply-speed.mjs measures that with injected latency).",
+    "- apply-update is bound by UpdateUsagePlan's 20 s interval: that floor does scale, so its wall ÷ floor is close to what AWS would show.",
+    `- The fleet: each account-region's floor at this time scale is ${secs(res.scenarios.fleet.minimum.floorMs)}, so the fleet run is bound by CPU (one Node process working for ${res.sizes.fleet.targets} account-regions on a shared 2-core machine), not by the per-account-region limits that a fleet run overlaps; against AWS each account-region takes at least ${secs(res.scenarios.fleet.minimum.pacedFloorMs / res.timeScale)} paced, and that is the part that runs side by side.`,
     "",
   );
   return L.join("\n");
@@ -934,7 +944,10 @@ export const SIDE_BY_SIDE_MD = join(ROOT, "bench", "SIDE-BY-SIDE.md");
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const log = (s) => (opts.json ? process.stderr : process.stdout).write(`${s}\n`);
-  const res = await runSideBySide(opts, log);
+  // --from-json FILE: the report a `--json` run printed, rendered again (no run).
+  const res = opts.fromJson
+    ? JSON.parse(readFileSync(opts.fromJson, "utf8"))
+    : await runSideBySide(opts, log);
   if (opts.json) process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
   else printSummary(res, log);
   if (opts.save) {
