@@ -1,36 +1,47 @@
 #!/usr/bin/env node
 // `npm run bench`: the performance targets from the issues, measured against the built CLI (dist/).
 //
-//   node bench/run.mjs                       every part; prints the results, writes nothing
-//   node bench/run.mjs validate help         only some parts (validate, help, memory, plan)
+//   node bench/run.mjs                       the default parts; prints the results, writes nothing
+//   node bench/run.mjs validate help         only some parts (validate, help, memory, plan, side-by-side)
 //   node bench/run.mjs --runs 3              fewer timed runs per command
 //   node bench/run.mjs plan --plans 100 --keys-per-plan 5   a smaller plan project
-//   node bench/run.mjs --save                also write bench/results.json and bench/RESULTS.md
+//   node bench/run.mjs side-by-side --plans 50 --fleet-accounts 2   a smaller side-by-side (its flags pass through)
+//   node bench/run.mjs --save                also write bench/results.json and bench/RESULTS.md (and
+//                                            bench/SIDE-BY-SIDE.md when side-by-side ran)
 //
-// Parts:
-//   validate  `upg validate` on 1,000 generated plan files (target: < 1.5 s wall)
-//   help      `upg --help` (target: < 300 ms wall); which packages load for --help and validate
-//             (target: no AWS SDK)
-//   memory    10,000 usage plans + 10,000 API keys in the sandbox, in a child process (target: < 200 MB)
-//   plan      `upg plan` on 300 applied plans × 20 API keys against the time-scaled sandbox, 20 consecutive
-//             runs: wall time, API calls, and the 429s upg received (target: none)
+// Parts (the default: validate, help, memory, side-by-side):
+//   validate      `upg validate` on 1,000 generated plan files (target: < 1.5 s wall)
+//   help          `upg --help` (target: < 300 ms wall); which packages load for --help and validate
+//                 (target: no AWS SDK)
+//   memory        10,000 usage plans + 10,000 API keys in the sandbox, in a child process (target: < 200 MB)
+//   side-by-side  bench/side-by-side.mjs: upg vs a naive SDK client vs Terraform's per-resource model on one
+//                 time-scaled sandbox — plan, plan --target, drift, apply-create, apply-update at 300 plans ×
+//                 20 keys, and a fleet of 20 account-regions; its full-plan scenario is the 20 consecutive
+//                 `upg plan` runs of the `plan` part (lib/plan-runs.mjs), so the two are not both run by default
+//   plan          `upg plan` on 300 applied plans × 20 API keys against the time-scaled sandbox, 20 consecutive
+//                 runs: wall time, API calls, and the 429s upg received (target: none)
 //
 // Wall times are measured in this process around a child `node bin/upg …`, so they include Node's start-up.
 // Each command gets one untimed warm-up run (file cache), then N timed runs; min and median are reported.
-// The tracked bench/results.json and bench/RESULTS.md are rewritten only with --save.
+// The tracked bench/results.json, bench/RESULTS.md and bench/SIDE-BY-SIDE.md are rewritten only with --save.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, createServer, request } from "node:http";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { BIN, cleanEnv, expectCode, ROOT, upgAsync, upgSync } from "./lib/cli.mjs";
+import { AWS_LIMITS, scaledPacing } from "./lib/limits.mjs";
+import { consecutivePlans } from "./lib/plan-runs.mjs";
+import { generatePlanProject, pacingLines, planDoc, planIdOf, TEAMS, TIERS } from "./lib/plans.mjs";
+import { createApiKeys, startBenchSandbox } from "./lib/sandbox.mjs";
+import { mdTable, stats, toJson } from "./lib/stats.mjs";
+import * as sideBySide from "./side-by-side.mjs";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BENCH = join(ROOT, "bench");
-const BIN = join(ROOT, "bin", "upg");
 const TRACER = join(BENCH, "trace-loads.mjs");
-const PARTS = ["validate", "help", "memory", "plan"];
+const PARTS = ["validate", "help", "memory", "plan", "side-by-side"];
+const DEFAULT_PARTS = ["validate", "help", "memory", "side-by-side"];
 
 const TARGETS = {
   validateMs: 1500,
@@ -44,8 +55,17 @@ const PLAN_COUNT = 300; // AWS's default usage-plan quota per account and region
 const KEYS_PER_PLAN = 20;
 const PLAN_RUNS = 20; // consecutive full `upg plan` runs (target: not one 429)
 const PLAN_TIME_SCALE = 0.01;
-/** AWS's control-plane limits per account and region; the pacer keeps its default 10% headroom under them. */
-const AWS_LIMITS = { requestsPerSecond: 10, burst: 40, updateIntervalMs: 20_000 };
+/** Flags bench/side-by-side.mjs takes beyond --plans, --keys-per-plan and --runs (passed through). */
+const SIDE_BY_SIDE_FLAGS = [
+  "--naive-runs",
+  "--target-runs",
+  "--fleet-accounts",
+  "--fleet-regions",
+  "--fleet-plans",
+  "--fleet-keys-per-plan",
+  "--fleet-concurrency",
+  "--time-scale",
+];
 
 // ---------------------------------------------------------------------------------------------------------
 // Arguments
@@ -56,6 +76,7 @@ function parseArgs(argv) {
   let save = false;
   let plans = PLAN_COUNT;
   let keysPerPlan = KEYS_PER_PLAN;
+  const passThrough = [];
   const whole = (flag, value, min) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes a whole number >= ${min}`);
@@ -67,91 +88,38 @@ function parseArgs(argv) {
     else if (a === "--plans") plans = whole(a, argv[++i], 1);
     else if (a === "--keys-per-plan") keysPerPlan = whole(a, argv[++i], 0);
     else if (a === "--save") save = true;
+    else if (SIDE_BY_SIDE_FLAGS.includes(a)) passThrough.push(a, argv[++i]);
     else if (PARTS.includes(a)) parts.push(a);
     else
       throw new Error(
-        `unknown argument "${a}" (parts: ${PARTS.join(", ")}; options: --runs N, --plans N, --keys-per-plan N, --save)`,
+        `unknown argument "${a}" (parts: ${PARTS.join(", ")}; options: --runs N, --plans N, --keys-per-plan N, --save, and side-by-side's ${SIDE_BY_SIDE_FLAGS.join(", ")})`,
       );
   }
   if (plans > 300) throw new Error("--plans is at most 300 (AWS's usage-plan quota per account and region)");
   if (keysPerPlan > 0 && plans * keysPerPlan > 10_000)
     throw new Error("--plans × --keys-per-plan is at most 10000 (the sandbox's API key quota)");
-  return { parts: parts.length > 0 ? parts : PARTS, runs, save, plans, keysPerPlan };
+  const sideBySideArgs = [
+    "--plans",
+    String(plans),
+    "--keys-per-plan",
+    String(keysPerPlan),
+    ...(runs ? ["--runs", String(runs)] : []),
+    ...passThrough,
+  ];
+  return {
+    parts: parts.length > 0 ? parts : DEFAULT_PARTS,
+    runs,
+    save,
+    plans,
+    keysPerPlan,
+    sideBySide: sideBySide.parseArgs(sideBySideArgs),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
 const log = (s) => process.stdout.write(`${s}\n`);
-
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  const r = (x) => Math.round(x * 10) / 10;
-  return {
-    runs: samples.length,
-    minMs: r(sorted[0]),
-    medianMs: r(median),
-    maxMs: r(sorted.at(-1)),
-    samplesMs: samples.map(r),
-  };
-}
-
-/** Run `node bin/upg ...args` synchronously; returns wall ms, exit code and output. */
-function upgSync(args, { cwd = ROOT, env = {}, nodeArgs = [] } = {}) {
-  const start = process.hrtime.bigint();
-  const res = spawnSync(process.execPath, [...nodeArgs, BIN, ...args], {
-    cwd,
-    env: { ...cleanEnv(), ...env },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (res.error) throw res.error;
-  return { ms, code: res.status, stdout: res.stdout, stderr: res.stderr };
-}
-
-/** Run `node bin/upg ...args` asynchronously (needed while the sandbox serves from this process). */
-function upgAsync(args, { cwd, env = {} }) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...cleanEnv(), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout, stderr });
-    });
-  });
-}
-
-/** The environment for child processes: no inherited Node options, AWS profile or colours. */
-function cleanEnv() {
-  const env = { ...process.env, NO_COLOR: "1" };
-  for (const k of Object.keys(env)) {
-    if (k === "NODE_OPTIONS" || k.startsWith("AWS_") || k === "FORCE_COLOR") delete env[k];
-  }
-  return env;
-}
-
-function expectCode(what, res, expected = 0) {
-  if (res.code !== expected) {
-    throw new Error(
-      `${what} exited ${res.code}, expected ${expected}\n--- stdout ---\n${res.stdout.slice(-3000)}\n--- stderr ---\n${res.stderr.slice(-3000)}`,
-    );
-  }
-}
 
 /** Timed runs of a synchronous command after one warm-up. */
 function timeSync(what, args, runs, opts) {
@@ -215,82 +183,6 @@ function traceModules(nodeArgs, { cwd = ROOT } = {}) {
 
 // ---------------------------------------------------------------------------------------------------------
 // Plan-file generation
-
-const TEAMS = [
-  "payments",
-  "search",
-  "maps",
-  "weather",
-  "media",
-  "identity",
-  "billing",
-  "logistics",
-  "ads",
-  "iot",
-];
-const TIERS = ["Free", "Basic", "Standard", "Premium", "Enterprise"];
-const METHODS = ["/forecast/GET", "/forecast/{city}/GET", "/alerts/GET", "/alerts/POST", "//GET"];
-const PERIODS = ["DAY", "WEEK", "MONTH"];
-
-function yamlString(s) {
-  return JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar
-}
-
-/**
- * One plan document. `stageStyle` picks how stages are written: by api_name with method throttles, as
- * API_ID:STAGE or as an ARN. Every plan is valid: burst >= rate, quota offsets in range, keys unique.
- */
-function planDoc(i, { apiId, stageNames, withKeys, lifecycle, successor, allStyles = true }) {
-  const team = TEAMS[i % TEAMS.length];
-  const tier = TIERS[i % TIERS.length];
-  const rate = [5, 20, 50, 100, 250, 500, 1000, 2500][i % 8];
-  const burst = rate * 2;
-  const period = PERIODS[i % 3];
-  const quota = [1000, 10_000, 100_000, 1_000_000][i % 4];
-  const offset = period === "DAY" ? 0 : period === "WEEK" ? i % 7 : i % 28;
-  const lines = [
-    `plan_id: ${team}-${tier.toLowerCase()}-${i}`,
-    `name: ${yamlString(`${team} ${tier} ${i}`)}`,
-    `tier: ${tier}`,
-    `description: ${yamlString(`${tier} access to the ${team} APIs for customer group ${i}. Generated by bench/run.mjs.`)}`,
-    `rate_limit: ${rate}`,
-    `burst_limit: ${burst}`,
-  ];
-  if (i % 9 !== 0) {
-    lines.push(`quota_limit: ${quota}`, `quota_period: ${period}`, `quota_offset: ${offset}`);
-  }
-  lines.push("stages:");
-  const style = allStyles ? i % 4 : 0;
-  stageNames.forEach((stage, s) => {
-    if (style === 1 && s > 0) {
-      lines.push(`  - ${apiId}:${stage}`);
-    } else if (style === 2 && s > 0) {
-      lines.push(`  - arn:aws:apigateway:us-east-1::/restapis/${apiId}/stages/${stage}`);
-    } else {
-      lines.push("  - api_name: weather-api", `    stage: ${stage}`);
-      const n = (i + s) % 3; // 0-2 method throttles
-      if (n > 0) {
-        lines.push("    method_throttles:");
-        for (let m = 0; m < n; m++) {
-          const key = METHODS[(i + m) % METHODS.length];
-          const r = Math.max(1, Math.floor(rate / (m + 2)));
-          lines.push(`      ${yamlString(key)}: { rate_limit: ${r}, burst_limit: ${r * 2} }`);
-        }
-      }
-    }
-  });
-  if (withKeys) {
-    lines.push("keys:");
-    for (const k of withKeys) lines.push(`  - ${k}`);
-  }
-  if (lifecycle) lines.push(`lifecycle_state: ${lifecycle}`);
-  if (successor) lines.push(`successor: ${successor}`);
-  lines.push("tags:", `  cost-center: ${team}`, `  tier: ${tier.toLowerCase()}`);
-  if (i % 5 === 0) lines.push(`  owner: ${yamlString(`team-${team}@example.com`)}`);
-  return lines.join("\n");
-}
-
-const planIdOf = (i) => `${TEAMS[i % TEAMS.length]}-${TIERS[i % TIERS.length].toLowerCase()}-${i}`;
 
 /**
  * 1,000 files under plans/<team>/<tier>[/legacy]/; every 25th file holds three plans (`---`). About a third
@@ -434,194 +326,40 @@ function benchMemory() {
   };
 }
 
-/**
- * A counting HTTP proxy in front of `target`: requests by `keyOf(req)` and answers by HTTP status. In front of
- * dynalite it counts DynamoDB calls by operation (x-amz-target); in front of the API Gateway emulator it counts
- * the 429s upg received.
- */
-async function countingProxy(target, keyOf = () => "request") {
-  const counts = {};
-  const statuses = {};
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const server = createServer((req, res) => {
-    const key = keyOf(req);
-    counts[key] = (counts[key] ?? 0) + 1;
-    const fwd = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent,
-      },
-      (up) => {
-        const status = up.statusCode ?? 502;
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        res.writeHead(status, up.headers);
-        up.pipe(res);
-      },
-    );
-    fwd.on("error", (err) => {
-      res.writeHead(502);
-      res.end(String(err));
-    });
-    req.pipe(fwd);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const total = (o) => Object.values(o).reduce((x, y) => x + y, 0);
-  return {
-    endpoint: `http://127.0.0.1:${server.address().port}`,
-    counts: () => ({ ...counts, total: total(counts) }),
-    /** Answers with status 429 since the last reset. */
-    throttled: () => statuses[429] ?? 0,
-    reset: () => {
-      for (const o of [counts, statuses]) for (const k of Object.keys(o)) delete o[k];
-    },
-    close: () => {
-      agent.destroy();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-const dynamoOperation = (req) =>
-  String(req.headers["x-amz-target"] ?? "unknown")
-    .split(".")
-    .at(-1);
-
-async function createApiKeys(endpoint, names) {
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) {
-      const name = names[next++];
-      const res = await fetch(`${endpoint}/apikeys`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name, enabled: true, customerId: name }),
-      });
-      if (res.status !== 201) throw new Error(`creating API key ${name}: ${res.status} ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
-
-/**
- * The pacing that matches the sandbox at `timeScale`: AWS's limits with time scaled. A rate is per unit of
- * time and scales; a burst is a number of tokens and does not (40 at any time scale).
- */
-function scaledPacing(timeScale) {
-  return {
-    requests_per_second: AWS_LIMITS.requestsPerSecond / timeScale,
-    burst: AWS_LIMITS.burst,
-    update_usage_plan_interval_ms: AWS_LIMITS.updateIntervalMs * timeScale,
-  };
-}
-
-/**
- * `plans` plans (default: the quota of 300) in files of 2-3; every plan but the Deprecated ones lists
- * `keysPerPlan` API keys of its own by name (with 0, a third of the plans get one key); stages on the seeded
- * weather-api.
- */
-function generatePlanProject(dir, apiId, { plans, keysPerPlan }) {
-  const plansDir = join(dir, "plans");
-  const pacing = scaledPacing(PLAN_TIME_SCALE);
-  writeFileSync(
-    join(dir, "upg.config.yaml"),
-    [
-      "regions: [us-east-1]",
-      // AWS's control-plane limits with time scaled like the sandbox; headroom stays the default (0.1).
-      "pacing:",
-      ...Object.entries(pacing).map(([k, v]) => `  ${k}: ${v}`),
-      "",
-    ].join("\n"),
-  );
-  const keys = [];
-  const docs = [];
-  for (let i = 0; i < plans; i++) {
-    const lifecycle = i % 50 === 25 ? "Deprecated" : undefined;
-    const names =
-      keysPerPlan > 0
-        ? Array.from({ length: keysPerPlan }, (_, k) => `bench-key-${i}-${k}`)
-        : i % 3 === 0
-          ? [`bench-key-${i}`]
-          : [];
-    const withKeys = !lifecycle && names.length > 0 ? names : undefined;
-    if (withKeys) keys.push(...withKeys);
-    docs.push(
-      planDoc(i, {
-        apiId,
-        stageNames: i % 2 ? ["prod"] : ["prod", "dev"],
-        withKeys,
-        lifecycle,
-        successor: lifecycle ? planIdOf(i - 1) : undefined,
-      }),
-    );
-  }
-  let f = 0;
-  for (let i = 0; i < docs.length; f++) {
-    const n = f % 4 === 0 ? 3 : 2;
-    const sub = join(plansDir, TEAMS[f % TEAMS.length]);
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(sub, `plans-${f}.yaml`), `${docs.slice(i, i + n).join("\n---\n")}\n`);
-    i += n;
-  }
-  return { files: f, keys, pacing };
-}
-
 async function benchPlan(runs, size) {
-  const { startSandbox } = await import(pathToFileURL(join(ROOT, "dist", "sandbox", "index.js")).href);
-  const sb = await startSandbox({ timeScale: PLAN_TIME_SCALE });
-  const dynamo = await countingProxy(sb.dynamodbEndpoint, dynamoOperation);
-  const gateway = await countingProxy(sb.apigatewayEndpoint);
+  const bench = await startBenchSandbox({ timeScale: PLAN_TIME_SCALE });
+  const { sb } = bench;
   const dir = mkdtempSync(join(os.tmpdir(), "upg-bench-plan-"));
   try {
     const seed = await sb.admin.seed();
-    const gen = generatePlanProject(dir, seed.restApiId, size);
+    const pacing = scaledPacing(PLAN_TIME_SCALE);
+    const gen = generatePlanProject(dir, {
+      apiId: seed.restApiId,
+      ...size,
+      // AWS's control-plane limits with time scaled like the sandbox; headroom stays the default (0.1).
+      config: ["regions: [us-east-1]", ...pacingLines(pacing), ""].join("\n"),
+    });
     // Keys are set-up, not part of what is measured: created with throttling off.
     await sb.admin.setThrottling(false);
     await createApiKeys(sb.apigatewayEndpoint, gen.keys);
     await sb.admin.setThrottling(true);
-    const env = {
-      ...sb.env(),
-      AWS_ENDPOINT_URL_API_GATEWAY: gateway.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    };
+    const env = bench.env();
     log(
       `plan: ${size.plans} plans in ${gen.files} files, ${gen.keys.length} API keys; sandbox time scale ${PLAN_TIME_SCALE}`,
     );
 
     expectCode("upg init", await upgAsync(["init"], { cwd: dir, env }));
-    const resetCounts = async () => {
-      await sb.admin.resetCounters();
-      dynamo.reset();
-      gateway.reset();
-    };
-    await resetCounts();
+    await bench.resetCounts();
     const apply = await upgAsync(["apply", "--auto-approve"], { cwd: dir, env });
     expectCode("upg apply --auto-approve", apply);
-    const applyCalls = { apiGateway: await sb.admin.counters(), dynamodb: dynamo.counts() };
-    const applyThrottled = gateway.throttled();
+    const applyCalls = { apiGateway: await sb.admin.counters(), dynamodb: bench.dynamo.counts() };
+    const applyThrottled = bench.gateway.throttled();
     const status = await sb.admin.status();
     log(`plan: apply created the plans in ${Math.round(apply.ms)} ms (${applyThrottled} 429s)`);
 
     // Warm-up, then consecutive timed runs; --detailed-exitcode 0 proves there is nothing left to change.
-    expectCode("upg plan (warm-up)", await upgAsync(["plan", "--detailed-exitcode"], { cwd: dir, env }));
-    const samples = [];
-    const throttledPerRun = [];
-    let calls;
-    let summary;
-    for (let i = 0; i < runs; i++) {
-      await resetCounts();
-      const res = await upgAsync(["plan", "--detailed-exitcode"], { cwd: dir, env });
-      expectCode("upg plan --detailed-exitcode", res);
-      samples.push(res.ms);
-      throttledPerRun.push(gateway.throttled());
-      calls = { apiGateway: await sb.admin.counters(), dynamodb: dynamo.counts() };
-      summary = res.stdout.trim().split("\n").filter(Boolean).at(-1);
-    }
-    const gw = calls.apiGateway.total;
+    const r = await consecutivePlans({ bench, dir, env, runs });
+    const gw = r.calls.apiGateway.total;
     const paced = { rps: AWS_LIMITS.requestsPerSecond * 0.9, burst: Math.floor(AWS_LIMITS.burst * 0.9) };
     const r1 = (x) => Math.round(x * 10) / 10;
     return {
@@ -630,16 +368,17 @@ async function benchPlan(runs, size) {
       files: gen.files,
       apiKeys: gen.keys.length,
       timeScale: PLAN_TIME_SCALE,
-      pacing: gen.pacing,
+      pacing,
       sandboxThrottling: status.throttling,
-      summary,
-      ...stats(samples),
-      calls,
-      throttled: {
-        perRun: throttledPerRun,
-        total: throttledPerRun.reduce((x, y) => x + y, 0),
-        runsWithAny: throttledPerRun.filter((n) => n > 0).length,
-      },
+      summary: r.summary,
+      runs: r.runs,
+      minMs: r.minMs,
+      medianMs: r.medianMs,
+      maxMs: r.maxMs,
+      samplesMs: r.samplesMs,
+      calls: r.calls,
+      throttled: r.throttled,
+      peakRssMB: r.peakRssMB,
       // At AWS's account-wide default (10 requests/s, burst 40) the reads alone take at least this long;
       // paced 10% under it (9/s, burst 36), this long.
       awsDefaultRateFloorS: r1(Math.max(0, gw - AWS_LIMITS.burst) / AWS_LIMITS.requestsPerSecond),
@@ -647,45 +386,13 @@ async function benchPlan(runs, size) {
       apply: { ms: Math.round(apply.ms), calls: applyCalls, throttled: applyThrottled },
     };
   } finally {
-    await dynamo.close();
-    await gateway.close();
-    await sb.stop();
+    await bench.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Report
-
-/** A Markdown table with padded columns (the layout `biome format` gives, so `npm run lint` stays clean). */
-function mdTable(header, rows) {
-  const all = [header, ...rows].map((r) => r.map(String));
-  const w = header.map((_, c) => Math.max(3, ...all.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(w[c])).join(" | ")} |`;
-  return [line(all[0]), line(w.map((n) => "-".repeat(n))), ...all.slice(1).map(line)];
-}
-
-/** JSON laid out like `biome format`: objects expanded, arrays of scalars on one line when they fit. */
-function toJson(value, indent = "", key = "") {
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    const flat = value.every((v) => v === null || typeof v !== "object");
-    const oneLine = `[${value.map((v) => JSON.stringify(v)).join(", ")}]`;
-    if (flat && indent.length + key.length + oneLine.length + 1 <= 110) return oneLine;
-    return `[\n${value.map((v) => `${inner}${toJson(v, inner)}`).join(",\n")}\n${indent}]`;
-  }
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return "{}";
-    const body = entries.map(([k, v]) => {
-      const head = `${JSON.stringify(k)}: `;
-      return `${inner}${head}${toJson(v, inner, head)}`;
-    });
-    return `{\n${body.join(",\n")}\n${indent}}`;
-  }
-  return JSON.stringify(value);
-}
 
 function verdicts(parts) {
   const out = [];
@@ -735,6 +442,7 @@ function verdicts(parts) {
       pass: m.rssMB < TARGETS.memoryMB,
     });
   }
+  for (const t of parts.sideBySide?.targets ?? []) out.push({ ...t, target: `side by side: ${t.target}` });
   return out;
 }
 
@@ -755,7 +463,7 @@ function renderMarkdown(results) {
     L.push(
       ...mdTable(
         ["target", "measured", "result"],
-        targets.map((t) => [t.target, t.measured, t.pass ? "PASS" : "**FAIL**"]),
+        targets.map((t) => [t.target, t.measured, sideBySide.verdictText(t.pass)]),
       ),
     );
   }
@@ -865,6 +573,15 @@ function renderMarkdown(results) {
       `At AWS's real account-wide default (10 requests/s, burst 40), ${p.calls.apiGateway.total} API Gateway reads take at least ${p.awsDefaultRateFloorS} s, and ${p.pacedFloorS} s paced 10% under it (9/s, burst 36); the sandbox run above is scaled ${Math.round(1 / p.timeScale)}x faster.`,
     );
   }
+  if (parts.sideBySide) {
+    const sbs = parts.sideBySide;
+    L.push(
+      "",
+      "## Side by side",
+      "",
+      `upg, a naive AWS SDK client and Terraform's per-resource model on one sandbox at time scale ${sbs.timeScale}, ${sbs.sizes.plans} plans × ${sbs.sizes.keysPerPlan} keys and a fleet of ${sbs.sizes.fleet.targets} account-regions, in ${sbs.durationS} s: figures in [SIDE-BY-SIDE.md](SIDE-BY-SIDE.md); its targets are in the table above.`,
+    );
+  }
   blank();
   return L.join("\n");
 }
@@ -920,14 +637,26 @@ function printTable(results) {
         `${name}: ${part.modules.modules} modules; packages: ${Object.keys(part.modules.packages).join(", ")}`,
       );
   }
+  if (parts.sideBySide) {
+    log("");
+    sideBySide.printScenarios(parts.sideBySide, log);
+  }
   log("");
-  for (const t of targets) log(`${t.pass ? "PASS" : "FAIL"}  ${t.target}  — ${t.measured}`);
+  for (const t of targets)
+    log(`${sideBySide.verdictText(t.pass).replaceAll("*", "")}  ${t.target}  — ${t.measured}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
 async function main() {
-  const { parts: wanted, runs, save, plans, keysPerPlan } = parseArgs(process.argv.slice(2));
+  const {
+    parts: wanted,
+    runs,
+    save,
+    plans,
+    keysPerPlan,
+    sideBySide: sideBySideOpts,
+  } = parseArgs(process.argv.slice(2));
   const parts = {};
   const began = Date.now();
   if (wanted.includes("validate")) {
@@ -945,6 +674,10 @@ async function main() {
   if (wanted.includes("plan")) {
     log("plan: starting the sandbox…");
     parts.plan = await benchPlan(runs ?? PLAN_RUNS, { plans, keysPerPlan });
+  }
+  if (wanted.includes("side-by-side")) {
+    log("side-by-side: starting the sandbox…");
+    parts.sideBySide = await sideBySide.runSideBySide(sideBySideOpts, log);
   }
   const cpus = os.cpus();
   const results = {
@@ -967,13 +700,17 @@ async function main() {
   if (save) {
     writeFileSync(join(BENCH, "results.json"), `${toJson(results)}\n`);
     writeFileSync(join(BENCH, "RESULTS.md"), renderMarkdown(results));
-    log(`\nWrote bench/results.json and bench/RESULTS.md (${results.durationS} s).`);
+    if (parts.sideBySide)
+      writeFileSync(sideBySide.SIDE_BY_SIDE_MD, sideBySide.renderMarkdown(parts.sideBySide));
+    log(
+      `\nWrote bench/results.json and bench/RESULTS.md${parts.sideBySide ? " and bench/SIDE-BY-SIDE.md" : ""} (${results.durationS} s).`,
+    );
   } else {
     log(
-      `\nDone in ${results.durationS} s; nothing written (--save writes bench/results.json and bench/RESULTS.md).`,
+      `\nDone in ${results.durationS} s; nothing written (--save writes bench/results.json, bench/RESULTS.md and, with side-by-side, bench/SIDE-BY-SIDE.md).`,
     );
   }
-  return results.targets.every((t) => t.pass) ? 0 : 1;
+  return results.targets.every((t) => t.pass !== false) ? 0 : 1;
 }
 
 main().then(
