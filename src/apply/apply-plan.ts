@@ -393,8 +393,129 @@ export async function applyPlan(
     deps.onEvent?.({ type: "change-done", change: c, result: r });
   };
 
+  /** The end (exclusive) of the group of key changes starting at i: same plan, same action, consecutive. */
+  const groupEnd = (i: number): number => {
+    const c = plan.changes[i]!;
+    let j = i + 1;
+    if (c.resource !== "key" || !st.records.has(c.planId)) return j;
+    while (j < plan.changes.length) {
+      const x = plan.changes[j]!;
+      if (x.planId !== c.planId || x.resource !== "key" || x.action !== c.action) break;
+      j++;
+    }
+    return j;
+  };
+
+  /**
+   * A group of key changes of one plan, journalled together: one intent naming them all (pending.group), the
+   * API calls one by one, their audit rows in one batch, one outcome write. A stop anywhere leaves the intent,
+   * and the next run rolls each change of the group forward (src/diff/recover.ts).
+   */
+  const runGroup = async (changes: Change[], last: boolean): Promise<void> => {
+    const planId = changes[0]!.planId;
+    const runnable: Change[] = [];
+    for (const c of changes) {
+      const blocked = blockedBy(c, st);
+      if (blocked) finish(c, { ...resultBase(c), outcome: "skipped", error: blocked });
+      else runnable.push(c);
+    }
+    if (runnable.length === 0) return;
+    const now = () => deps.clock().toISOString();
+    let rec = st.records.get(planId)!;
+    const t0 = Date.now();
+    try {
+      await deps.fence?.();
+      const id = st.ids.get(planId);
+      const group = runnable.map((c) =>
+        pendingFor(c, {
+          runId: deps.runId,
+          actor: deps.actor,
+          now: now(),
+          ...(id ? { apiGatewayId: id } : {}),
+          fresh: false,
+        }),
+      );
+      rec = await deps.store.putRecord({ ...rec, pending: { ...group[0]!, group } }, rec.version);
+      st.records.set(planId, rec);
+    } catch (err) {
+      stop(errorMessage(err));
+      for (const c of runnable)
+        finish(c, {
+          ...resultBase(c),
+          outcome: "failed",
+          error: `not run: ${errorMessage(err)}`,
+          ms: Date.now() - t0,
+        });
+      return;
+    }
+    const ran: Array<{ c: Change; r: ChangeResult }> = [];
+    const notRun: Array<{ c: Change; r: ChangeResult }> = [];
+    for (const c of runnable) {
+      if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
+      if (stopped) {
+        notRun.push({ c, r: { ...resultBase(c), outcome: "skipped", error: `not run: ${stopped}` } });
+        continue;
+      }
+      const t1 = Date.now();
+      deps.onEvent?.({ type: "change-started", change: c });
+      const r = { ...(await runChange(c, deps, st)), ms: Date.now() - t1 };
+      (r.outcome === "skipped" ? notRun : ran).push({ c, r });
+    }
+    const done = (auditError?: string, error?: string) => {
+      for (const { c, r } of ran)
+        finish(c, { ...r, ...(auditError ? { auditError } : {}), ...(error && !r.error ? { error } : {}) });
+      for (const { c, r } of notRun) {
+        results.push(r);
+        byChange.set(c.id, r);
+      }
+    };
+    try {
+      if (ran.length > 0) {
+        await deps.fence?.();
+        await deps.store.appendAuditBatch(ran.map(({ c, r }) => auditEntry(deps, c, r)));
+      }
+    } catch (err) {
+      stop(errorMessage(err));
+      done(`${errorMessage(err)} (the next run records this change)`);
+      return;
+    }
+    for (const { c, r } of ran) byChange.set(c.id, r);
+    try {
+      let next: MasterRecord | undefined = withoutPending(rec);
+      for (const { c, r } of ran) {
+        next = recordAfterStep(
+          next!,
+          stepOf(c, r, c.desired ?? ix.desired.get(planId), ix, now(), deps.actor),
+        );
+      }
+      // As after the plan's last change alone: only when that change ran.
+      if (last && ran.at(-1)?.c === changes.at(-1))
+        next = settle(planId, next, ix, st, byChange, now(), deps.actor);
+      await deps.fence?.();
+      st.records.set(planId, await deps.store.putRecord(withoutPending(next ?? rec), rec.version));
+    } catch (err) {
+      stop(errorMessage(err));
+      done(
+        undefined,
+        `recorded in the audit log, but the master record could not be written: ${errorMessage(err)} (the next run completes it)`,
+      );
+      return;
+    }
+    done();
+  };
+
+  let skipUntil = 0;
   for (const [i, c] of plan.changes.entries()) {
+    if (i < skipUntil) continue;
     if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
+    if (!stopped) {
+      const end = groupEnd(i);
+      if (end - i > 1) {
+        skipUntil = end;
+        await runGroup(plan.changes.slice(i, end), lastOf.get(c.planId) === end - 1);
+        continue;
+      }
+    }
     if (stopped) {
       const r: ChangeResult = { ...resultBase(c), outcome: "skipped", error: `not run: ${stopped}` };
       results.push(r);
