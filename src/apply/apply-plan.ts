@@ -460,10 +460,16 @@ export async function applyPlan(
       deps.onEvent?.({ type: "change-started", change: c });
       const r = { ...(await runChange(c, deps, st)), ms: Date.now() - t1 };
       (r.outcome === "skipped" ? notRun : ran).push({ c, r });
+      // Progress streams per change; a journal write that fails after it is reported by the `stopping` event
+      // and in the results.
+      if (r.outcome !== "skipped") deps.onEvent?.({ type: "change-done", change: c, result: r });
     }
     const done = (auditError?: string, error?: string) => {
-      for (const { c, r } of ran)
-        finish(c, { ...r, ...(auditError ? { auditError } : {}), ...(error && !r.error ? { error } : {}) });
+      for (const { c, r } of ran) {
+        const out = { ...r, ...(auditError ? { auditError } : {}), ...(error && !r.error ? { error } : {}) };
+        results.push(out);
+        byChange.set(c.id, out);
+      }
       for (const { c, r } of notRun) {
         results.push(r);
         byChange.set(c.id, r);
