@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import { renderApplySummary } from "../render/plan.js";
 import { notifyRunEvents, reportAlertFailures } from "./alerts.js";
 import { openDeps } from "./deps.js";
+import { fleetTargets, refuseOverFleet } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadProject, parseDuration, scopeTargets } from "./project.js";
@@ -33,6 +34,10 @@ export async function runApplyCommand(opts: ApplyCommandOptions, io: Io): Promis
   checkTargets(project, saved ? saved.targets : opts.targets);
   const targets = saved ? saved.targets : scopeTargets(project, opts.targets, opts.plans);
   const waitMs = opts.lockTimeout ? parseDuration(opts.lockTimeout) : 0;
+  if (!saved) {
+    const fleet = fleetTargets(opts.global, project.config);
+    if (fleet.length > 1) refuseOverFleet("upg apply", fleet);
+  }
   if (saved && opts.targets.length > 0) {
     throw new UserError("--target does not apply to a saved plan: it is applied exactly as it was made.", {
       hint: "Make the saved plan with `upg plan --target … --out FILE` instead.",

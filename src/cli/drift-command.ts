@@ -20,6 +20,7 @@ import { renderApplySummary } from "../render/plan.js";
 import { plural } from "../render/style.js";
 import { type AlertOutcome, notifyDrift, notifyRunEvents, reportAlertFailures } from "./alerts.js";
 import { openDeps, type RunDeps } from "./deps.js";
+import { fleetTargets, refuseOverFleet, runFleetCommand, soleAccount } from "./fleet-run.js";
 import { annotating, appendStepSummary, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { VERSION } from "./main.js";
@@ -46,7 +47,7 @@ export interface DriftCommandOptions {
 type DriftFormat = "human" | "json" | "markdown" | "sarif";
 const FORMATS: readonly DriftFormat[] = ["human", "json", "markdown", "sarif"];
 
-function parseSeverity(value: string): Severity {
+export function parseSeverity(value: string): Severity {
   const v = value.toUpperCase() as Severity;
   if (!SEVERITY_ORDER.includes(v)) {
     throw new UserError(`Unknown severity "${value}" for --fail-on.`, {
@@ -85,23 +86,31 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   }
   checkTargets(project, opts.targets);
   const targets = scopeTargets(project, opts.targets, opts.plans);
+  const fleet = fleetTargets(opts.global, project.config);
+  if (fleet.length > 1) {
+    if (opts.fix) refuseOverFleet("drift --fix", fleet);
+    if (opts.notify) refuseOverFleet("drift --notify", fleet);
+    if (format === "sarif") refuseOverFleet("-o sarif", fleet);
+    return runFleetCommand({
+      command: "drift",
+      global: opts.global,
+      config: project.config,
+      targets: fleet,
+      format,
+      io,
+      job: async (_t, deps) => {
+        const report = await readDrift(project, targets, deps);
+        return { exit_code: driftExitCode(report, failOn, opts.failOnPending), report };
+      },
+    });
+  }
+  const account = soleAccount(fleet);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
-    const snap = await reading(io, project.region, () =>
-      makePlan({ specs: project.specs, config: project.config, targets, partial: true }, deps),
-    );
+    const read = await reading(io, project.region, () => readDrift(project, targets, deps));
+    // With `accounts:`, the report names its account, so shards of a fleet can be merged.
+    const report: DriftReport = account ? { ...read, account } : read;
     const cwd = process.cwd();
-    const report = relativePaths(
-      buildDriftReport({
-        plan: snap.plan,
-        specs: project.specs,
-        records: snap.recovery.records,
-        live: snap.live,
-        otherPlans: snap.otherPlans,
-        now: deps.clock().toISOString(),
-      }),
-      cwd,
-    );
     if (opts.fix) return await fixDrift(report, project, targets, deps, io, opts, format);
     if (format === "json") io.stdout.write(renderDriftJson(report));
     else if (format === "markdown") io.stdout.write(renderDriftMarkdown(report));
@@ -120,6 +129,22 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   } finally {
     deps.close();
   }
+}
+
+/** One account-region's drift report (paths relative to the working directory). */
+async function readDrift(project: Project, targets: readonly string[], deps: RunDeps): Promise<DriftReport> {
+  const snap = await makePlan({ specs: project.specs, config: project.config, targets, partial: true }, deps);
+  return relativePaths(
+    buildDriftReport({
+      plan: snap.plan,
+      specs: project.specs,
+      records: snap.recovery.records,
+      live: snap.live,
+      otherPlans: snap.otherPlans,
+      now: deps.clock().toISOString(),
+    }),
+    process.cwd(),
+  );
 }
 
 function describeNotFixed(n: NotFixed): string {

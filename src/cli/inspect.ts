@@ -5,11 +5,15 @@ import { findLivePlan } from "../diff/build-plan.js";
 import { recordSettings } from "../diff/normalise.js";
 import { projectLabel } from "../diff/scope.js";
 import { UserError } from "../errors.js";
-import type { PlanSpec } from "../model/spec.js";
+import { runFleet } from "../fleet/run.js";
+import type { FleetTarget } from "../fleet/targets.js";
+import type { PlanSpec, UpgConfig } from "../model/spec.js";
+import { fleetLabel } from "../render/merge.js";
 import { describeSettings } from "../render/plan.js";
 import { renderStatusTable, type StatusRow } from "../render/status.js";
 import type { FeatureReport } from "../store/index.js";
-import { openDeps } from "./deps.js";
+import { openDeps, type RunDeps } from "./deps.js";
+import { fleetCredentials, fleetTargets, runFleetCommand } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
 import { loadConfigOnly, loadProject } from "./project.js";
@@ -39,9 +43,20 @@ function describeFeatures(features: readonly FeatureReport[]): string {
   return out;
 }
 
+/** What init did in one account-region, as lines. */
+function describeInit(report: Awaited<ReturnType<RunDeps["store"]["init"]>>, region: string): string {
+  let out = "";
+  for (const t of report.tables) {
+    out += t.status === "created" ? `Created table ${t.name}.\n` : `Table ${t.name} already existed.\n`;
+  }
+  return `${out}${describeFeatures(report.features)}upg is ready in ${region}. Next: upg plan\n`;
+}
+
 export async function runInitCommand(g: GlobalOptions, output: string, io: Io): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
   const { config, region } = loadConfigOnly(g, io);
+  const fleet = fleetTargets(g, config);
+  if (fleet.length > 1) return initFleet(g, config, fleet, format === "json" ? "json" : "human", io);
   const deps = await openDeps(g, config, region);
   try {
     const report = await deps.store.init();
@@ -49,17 +64,51 @@ export async function runInitCommand(g: GlobalOptions, output: string, io: Io): 
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
-    for (const t of report.tables) {
-      io.stdout.write(
-        t.status === "created" ? `Created table ${t.name}.\n` : `Table ${t.name} already existed.\n`,
-      );
-    }
-    io.stdout.write(describeFeatures(report.features));
-    io.stdout.write(`upg is ready in ${region}. Next: upg plan\n`);
+    io.stdout.write(describeInit(report, region));
     return 0;
   } finally {
     deps.close();
   }
+}
+
+/** `upg init` over several account-regions: the tables in each (idempotent); a failed one does not stop the rest. */
+async function initFleet(
+  g: GlobalOptions,
+  config: UpgConfig,
+  targets: FleetTarget[],
+  format: "human" | "json",
+  io: Io,
+): Promise<number> {
+  const results = await runFleet({
+    targets,
+    open: (region, credentials) => openDeps(g, config, region, credentials),
+    job: async (_t, deps) => ({ exit_code: 0, report: await deps.store.init() }),
+    credentials: fleetCredentials(g, config),
+  });
+  if (format === "json") {
+    io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    const style = styleFor(io.stdout, io.env, g.color);
+    for (const r of results) {
+      const label = fleetLabel(r);
+      io.stdout.write(`${style.bold(`== ${label} ==`)}\n`);
+      const text =
+        r.status === "ok" && r.report
+          ? describeInit(r.report, r.region)
+          : `${style.red(`Error: ${r.error ?? "failed"}`)}\n${r.hint ? `${r.hint}\n` : ""}`;
+      for (const line of text.replace(/\n$/, "").split("\n")) io.stdout.write(`${label}  ${line}\n`);
+      io.stdout.write("\n");
+    }
+  }
+  const failed = results.filter((r) => r.status === "error");
+  if (format === "human") {
+    io.stdout.write(
+      failed.length === 0
+        ? `upg is ready in ${results.length} account-regions. Next: upg plan\n`
+        : `${failed.length} of ${results.length} account-regions failed (see above); the others are ready.\n`,
+    );
+  }
+  return failed.length > 0 ? 1 : 0;
 }
 
 function statusRows(specs: readonly PlanSpec[], snap: Snapshot, only: readonly string[]): StatusRow[] {
@@ -132,6 +181,25 @@ export async function runStatusCommand(
 ): Promise<number> {
   const format = parseFormat(output, ["human", "json"]);
   const project = loadProject(g, plans, io);
+  const fleet = fleetTargets(g, project.config);
+  if (fleet.length > 1) {
+    return runFleetCommand({
+      command: "status",
+      global: g,
+      config: project.config,
+      targets: fleet,
+      format,
+      io,
+      job: async (_t, deps) => {
+        if (only.length > 0) await requireKnown(deps, project.specs, only);
+        const snap = await makePlan(
+          { specs: project.specs, config: project.config, targets: [...only] },
+          deps,
+        );
+        return { exit_code: 0, report: statusRows(project.specs, snap, only) };
+      },
+    });
+  }
   const deps = await openDeps(g, project.config, project.region);
   const spin = await startSpinner(io, "Reading…");
   try {

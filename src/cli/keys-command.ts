@@ -75,6 +75,11 @@ export async function underLock<T>(
     audit: (
       e: Omit<AuditEntry, "at" | "actor" | "run_id" | "change_id" | "outcome"> & Partial<AuditEntry>,
     ) => Promise<void>;
+    /** Keep master records' key lists in step with a key that joined or left their plans. */
+    recordKeys: (
+      planIds: readonly (string | undefined)[],
+      change: { add?: string; remove?: string },
+    ) => Promise<void>;
   }) => Promise<T>,
 ): Promise<T> {
   const { deps } = s;
@@ -103,6 +108,31 @@ export async function underLock<T>(
           outcome: "ok",
           ...e,
         });
+      },
+      recordKeys: async (planIds, change) => {
+        for (const planId of new Set(planIds)) {
+          if (planId === undefined) continue;
+          const rec = await deps.store.getRecord(planId);
+          if (!rec) continue;
+          const keys = new Set(rec.keys);
+          if (change.add) keys.add(change.add);
+          if (change.remove) keys.delete(change.remove);
+          const pendingKeys = (rec.pending_keys ?? []).filter((k) => k !== change.remove);
+          if (keys.size === rec.keys.length && pendingKeys.length === (rec.pending_keys ?? []).length)
+            continue;
+          await deps.store.checkLock(deps.runId);
+          const { pending_keys: _pk, ...rest } = rec;
+          await deps.store.putRecord(
+            {
+              ...rest,
+              keys: [...keys].sort(),
+              ...(pendingKeys.length > 0 ? { pending_keys: pendingKeys } : {}),
+              updated_at: deps.clock().toISOString(),
+              updated_by: actor,
+            },
+            rec.version,
+          );
+        }
       },
     });
   } finally {
@@ -317,7 +347,7 @@ export async function runKeysCreate(
         `The account has ${estate.keys.length} API keys; AWS allows ${MAX_API_KEYS} per region.`,
       );
     }
-    const created = await underLock(s, io, "upg keys create", async ({ audit }) => {
+    const created = await underLock(s, io, "upg keys create", async ({ audit, recordKeys }) => {
       const key = await s.deps.live.createApiKey({ name });
       try {
         await s.deps.live.attachKey(plan.id, key.id);
@@ -335,6 +365,7 @@ export async function runKeysCreate(
         api_gateway_id: plan.id,
         after: { id: key.id, name, enabled: true, plans: [opts.plan] },
       });
+      await recordKeys([opts.plan], { add: key.id });
       return key;
     });
     const { value: _value, ...shown } = created;
@@ -419,7 +450,7 @@ export async function runKeysDelete(
       plans.map((p) => p.plan_id),
       { removeKeys: [key.id, ...(key.name ? [key.name] : [])] },
     );
-    await underLock(s, io, "upg keys delete", async ({ audit }) => {
+    await underLock(s, io, "upg keys delete", async ({ audit, recordKeys }) => {
       await s.deps.live.deleteApiKey(key.id);
       await audit({
         plan_id: plans[0]?.plan_id ?? KEYS_AUDIT_PLAN_ID,
@@ -427,6 +458,10 @@ export async function runKeysDelete(
         key_id: key.id,
         before: { id: key.id, name: key.name, enabled: key.enabled, plans: plansLabel(plans) },
       });
+      await recordKeys(
+        plans.map((p) => p.plan_id),
+        { remove: key.id },
+      );
     });
     io.stdout.write(`Deleted ${what}; ${leaves}.\n`);
     writeKeyEdits(edits, `"${key.name ?? key.id}"`, io, "remove");
@@ -484,7 +519,7 @@ export async function runKeysImport(
       addKeys: checked.rows.map((r) => r.name).filter((n) => n !== ""),
     });
     const body = buildKeysCsv(checked.rows, target ? [target.plan.id] : []);
-    const result = await underLock(s, io, "upg keys import", async ({ audit }) => {
+    const result = await underLock(s, io, "upg keys import", async ({ audit, recordKeys }) => {
       const out = await s.deps.live.importApiKeys(body);
       if (out.conflict) return out;
       await audit({
@@ -497,6 +532,7 @@ export async function runKeysImport(
           rows: checked.rows.map((r) => ({ line: r.line, name: r.name, plans: r.usagePlanIds })),
         },
       });
+      for (const id of target ? out.ids : []) await recordKeys([opts.plan], { add: id });
       return out;
     });
     if (result.conflict) {
@@ -563,7 +599,7 @@ export async function runKeysRotate(
       plans.map((p) => p.plan_id),
       { addKeys: [name] },
     );
-    const rotation = await underLock(s, io, "upg keys rotate", async ({ actor, audit }) => {
+    const rotation = await underLock(s, io, "upg keys rotate", async ({ actor, audit, recordKeys }) => {
       const next = await s.deps.live.createApiKey({ name });
       const attached: KeyPlan[] = [];
       try {
@@ -600,6 +636,10 @@ export async function runKeysRotate(
         before: { id: key.id, name: key.name, plans: plansLabel(plans) },
         after: { id: next.id, name, plans: plansLabel(attached), overlap_ends_at: record.overlap_ends_at },
       });
+      await recordKeys(
+        attached.map((p) => p.plan_id),
+        { add: next.id },
+      );
       return { record, next };
     });
     const { record, next } = rotation;
@@ -634,7 +674,7 @@ export async function runKeysRotateFinish(
     const waiting = rotations.filter((r) => !due.includes(r));
     const finished: string[] = [];
     if (due.length > 0) {
-      await underLock(s, io, "upg keys rotate --finish", async ({ audit }) => {
+      await underLock(s, io, "upg keys rotate --finish", async ({ audit, recordKeys }) => {
         const existing = new Set((await s.deps.live.listApiKeys()).map((k) => k.id));
         for (const r of due) {
           if (existing.has(r.old_key_id)) {
@@ -652,6 +692,10 @@ export async function runKeysRotateFinish(
             },
             after: { successor: r.new_key_id, deleted: true },
           });
+          await recordKeys(
+            r.plans.map((p) => p.plan_id),
+            { remove: r.old_key_id },
+          );
           await s.deps.store.deleteRotation(r.old_key_id);
           finished.push(r.old_key_id);
           const edits = prepareKeyEdits(

@@ -36,7 +36,16 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, "-V, --version")
     .option("-c, --config <file>", "project file", "upg.config.yaml")
     .option("--profile <name>", "AWS profile from ~/.aws/config")
-    .option("--region <region>", "AWS region (default: first of `regions` in the project file)")
+    .option(
+      "--account <name>",
+      "an account from `accounts:` in the project file (repeatable; default: every account)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      "--region <region>",
+      "AWS region (repeatable; default: every region of `regions` in the project file)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option(
       "--timeout <duration>",
       "how long one attempt of an AWS call may take, e.g. 30s (default: timeouts.request in the project file, else 10s)",

@@ -27,7 +27,17 @@ export function loadConfigOnly(g: GlobalOptions, io: Io): { config: UpgConfig; r
       hint: "Fix them (see above) and run again.",
     });
   }
-  return { config: cfg.config, region: g.region ?? cfg.config.regions[0]! };
+  return { config: cfg.config, region: defaultRegion(g, cfg.config) };
+}
+
+/**
+ * The region of a command that works in one: --region, else (with `accounts:`) the first region of the chosen
+ * account, else the first of `regions`.
+ */
+function defaultRegion(g: GlobalOptions, config: UpgConfig): string {
+  if (g.region) return g.region;
+  const account = config.accounts?.find((a) => g.accounts.includes(a.name));
+  return account?.regions[0] ?? config.regions[0]!;
 }
 
 export function loadProject(g: GlobalOptions, paths: readonly string[] | undefined, io: Io): Project {

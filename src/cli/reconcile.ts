@@ -6,10 +6,12 @@ import { makePlan, type Snapshot } from "../apply/make-plan.js";
 import { makeProvenance, sealPlan } from "../apply/saved-plan.js";
 import { buildDriftReport } from "../diff/drift-report.js";
 import { errorMessage, UserError } from "../errors.js";
+import type { Plan } from "../model/plan.js";
 import { renderDriftAnnotations } from "../render/drift.js";
 import { renderPlanHuman, renderPlanJson, renderPlanMarkdown } from "../render/plan.js";
 import { auditHeadWarning } from "./audit-warning.js";
 import { openDeps, type RunDeps } from "./deps.js";
+import { fleetTargets, refuseOverFleet, runFleetCommand, soleAccount } from "./fleet-run.js";
 import { annotating, appendStepSummary, problemAnnotations, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
@@ -65,6 +67,35 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   const project = loadProject(opts.global, opts.plans, io);
   checkTargets(project, opts.targets);
   const targets = scopeTargets(project, opts.targets, opts.plans);
+  const fleet = fleetTargets(opts.global, project.config);
+  if (fleet.length > 1) {
+    if (opts.out) refuseOverFleet("--out (a saved plan)", fleet);
+    return runFleetCommand({
+      command: "plan",
+      global: opts.global,
+      config: project.config,
+      targets: fleet,
+      format,
+      io,
+      job: async (_t, deps) => {
+        const snap = await makePlan(
+          {
+            specs: project.specs,
+            config: project.config,
+            targets,
+            ...(opts.adopt ? { adopt: true } : {}),
+            ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
+          },
+          deps,
+        );
+        const { plan } = snap;
+        const exit_code =
+          plan.problems.length > 0 ? 1 : opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
+        return { exit_code, report: plan };
+      },
+    });
+  }
+  const account = soleAccount(fleet);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
     const snap = await snapshot(project, targets, deps, io, {
@@ -94,7 +125,9 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
         )
       : plan;
     if (opts.out) writePlanFile(opts.out, renderPlanJson(doc));
-    if (format === "json") io.stdout.write(renderPlanJson(doc));
+    // With `accounts:`, the document names its account, so shards of a fleet can be merged.
+    if (format === "json")
+      io.stdout.write(renderPlanJson(account && !opts.out ? ({ ...doc, account } as Plan) : doc));
     else if (format === "markdown") io.stdout.write(renderPlanMarkdown(plan));
     else io.stdout.write(renderPlanHuman(plan, styleFor(io.stdout, io.env, opts.global.color)));
     if (opts.out && format === "human")

@@ -44,6 +44,11 @@ export interface DriftReport {
   format_version: number;
   generated_at: string;
   region: string;
+  /**
+   * The account's name from `accounts:` in upg.config.yaml (absent without it). In a fleet report it is null
+   * for the current credentials' account, and every item carries `account` and `region` too.
+   */
+  account?: string | null;
   /** Most severe first. */
   violations: DriftViolation[];
   pending: PendingEdit[];

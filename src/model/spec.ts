@@ -94,9 +94,21 @@ export interface PacingLimits {
   headroom?: number;
 }
 
-export interface UpgConfig {
-  /** Regions this project manages; the first is the default. */
+/** An account a run covers through a role it assumes (`accounts:` in upg.config.yaml). */
+export interface AccountConfig {
+  name: string;
+  role_arn: string;
+  external_id?: string;
+  session_name?: string;
+  /** This account's regions (absent in the file: the top-level `regions`, filled in on load). */
   regions: string[];
+}
+
+export interface UpgConfig {
+  /** Regions this project manages: every run covers each of them (`--region` narrows). */
+  regions: string[];
+  /** Accounts a run covers (absent: the current credentials' account only). */
+  accounts?: AccountConfig[];
   tables: { metadata: string; audit: string };
   /** Tag key upg writes on every plan it owns; its value is the plan_id. */
   ownership_tag_key: string;

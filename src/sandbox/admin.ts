@@ -1,6 +1,11 @@
 /**
  * The admin endpoints under `/_sandbox/` (served on the API Gateway port). They bypass throttling, faults and
  * counters. Bodies are JSON; errors use the same AWS-style shape as the API.
+ *
+ * They address the default account-region; `?account=ACCOUNT&region=REGION` (either may be left out: the
+ * default's) addresses another one, created on demand like a request to it would. Faults, the throttling switch
+ * and `DELETE counters` without a query apply to the whole sandbox; `GET counters` without a query counts every
+ * account-region, with one it counts that account-region's requests.
  */
 import { z } from "zod";
 import { fail } from "./errors.js";
@@ -8,7 +13,7 @@ import type { Counters, FaultInjector, FaultPatch } from "./faults.js";
 import { recordUsage } from "./handlers/usage.js";
 import type { ApiResponse } from "./router.js";
 import { seedSampleData } from "./seed.js";
-import type { SandboxState } from "./state.js";
+import { isRegionName, type Tenant, type Tenants } from "./tenants.js";
 import type { Throttler } from "./throttle.js";
 import type { CallerIdentity, SandboxStatus } from "./types.js";
 import { parseJsonObject } from "./validate.js";
@@ -16,7 +21,7 @@ import { parseJsonObject } from "./validate.js";
 export const ADMIN_PREFIX = "/_sandbox/";
 
 export interface AdminDeps {
-  state: SandboxState;
+  tenants: Tenants;
   throttler: Throttler;
   faults: FaultInjector;
   counters: Counters;
@@ -55,6 +60,10 @@ const usageSchema = z.strictObject({
 
 const throttlingSchema = z.strictObject({ enabled: z.boolean() });
 
+const regionsSchema = z.strictObject({
+  regions: z.array(z.string().refine(isRegionName, "not a region name")).min(1).nullable(),
+});
+
 const limitsSchema = z.strictObject({
   usagePlans: positiveInt,
   usagePlansPerKey: positiveInt,
@@ -81,21 +90,22 @@ export function parseFaults(value: unknown, operations: readonly string[]): Faul
   return patch;
 }
 
-export function identity(state: SandboxState): CallerIdentity {
-  const account = state.config.accountId;
+export function identity(t: Tenant): CallerIdentity {
+  const account = t.accountId;
   return { arn: `arn:aws:iam::${account}:user/sandbox`, account };
 }
 
-function status(deps: AdminDeps): SandboxStatus {
-  const { state, throttler, faults, timeScale } = deps;
-  const { region, accountId } = state.config;
+function status(deps: AdminDeps, t: Tenant): SandboxStatus {
+  const { throttler, faults, timeScale } = deps;
   return {
-    region,
-    accountId,
+    region: t.region,
+    accountId: t.accountId,
     timeScale,
     throttling: throttler.enabled,
     faults: faults.snapshot(),
-    limits: state.limits,
+    limits: t.state.limits,
+    ...(deps.tenants.servedRegions ? { servedRegions: [...deps.tenants.servedRegions] } : {}),
+    accountRegions: deps.tenants.all().map((x) => ({ accountId: x.accountId, region: x.region })),
   };
 }
 
@@ -107,46 +117,77 @@ function setFaults(deps: AdminDeps, body: Buffer): ApiResponse {
 const json = (body: unknown): ApiResponse => ({ status: 200, body });
 const done = (): ApiResponse => ({ status: 204 });
 
-type AdminRoute = (deps: AdminDeps, body: Buffer) => ApiResponse;
+type AdminRoute = (deps: AdminDeps, body: Buffer, t: Tenant, addressed: boolean) => ApiResponse;
 
 const ADMIN_ROUTES: Readonly<Record<string, AdminRoute>> = {
-  "GET identity": (d) => json(identity(d.state)),
-  "GET status": (d) => json(status(d)),
+  "GET identity": (_d, _b, t) => json(identity(t)),
+  "GET status": (d, _b, t) => json(status(d, t)),
   "GET faults": (d) => json(d.faults.snapshot()),
   "PUT faults": setFaults,
   "DELETE faults": (d) => {
     d.faults.reset();
     return done();
   },
-  "GET counters": (d) => json(d.counters.snapshot()),
-  "DELETE counters": (d) => {
-    d.counters.reset();
+  "GET counters": (d, _b, t, addressed) => json((addressed ? t.counters : d.counters).snapshot()),
+  "DELETE counters": (d, _b, t, addressed) => {
+    if (addressed) t.counters.reset();
+    else {
+      d.counters.reset();
+      for (const x of d.tenants.all()) x.counters.reset();
+    }
     return done();
   },
-  "POST usage": (d, body) => {
-    recordUsage(d.state, parseBody(usageSchema, body));
+  "POST usage": (_d, body, t) => {
+    recordUsage(t.state, parseBody(usageSchema, body));
     return done();
   },
   "PUT throttling": (d, body) => {
     d.throttler.enabled = parseBody(throttlingSchema, body).enabled;
     return done();
   },
-  "PUT limits": (d, body) => {
-    const patch = Object.entries(parseBody(limitsSchema, body)).filter(([, v]) => v !== undefined);
-    d.state.limits = { ...d.state.limits, ...Object.fromEntries(patch) };
-    return json(d.state.limits);
-  },
-  "POST reset": (d) => {
-    d.state.reset();
-    d.throttler.reset();
+  "PUT regions": (d, body) => {
+    const { regions } = parseBody(regionsSchema, body);
+    d.tenants.servedRegions = regions ?? undefined;
     return done();
   },
-  "POST seed": (d) => ({ status: 201, body: seedSampleData(d.state, Date.now()) }),
+  "PUT limits": (_d, body, t) => {
+    const patch = Object.entries(parseBody(limitsSchema, body)).filter(([, v]) => v !== undefined);
+    t.state.limits = { ...t.state.limits, ...Object.fromEntries(patch) };
+    return json(t.state.limits);
+  },
+  "POST reset": (d, _b, t) => {
+    t.state.reset();
+    d.throttler.reset(t.key);
+    return done();
+  },
+  "POST seed": (_d, _b, t) => ({ status: 201, body: seedSampleData(t.state, Date.now()) }),
 };
 
-export function handleAdmin(deps: AdminDeps, method: string, rawPath: string, body: Buffer): ApiResponse {
+/** The account-region a query addresses (`account`, `region`), and whether it named one. */
+export function addressedTenant(
+  tenants: Tenants,
+  query: URLSearchParams,
+): { tenant: Tenant; addressed: boolean } {
+  const account = query.get("account");
+  const region = query.get("region");
+  if (account === null && region === null) return { tenant: tenants.defaultTenant, addressed: false };
+  const d = tenants.defaultTenant;
+  if (account !== null && !/^\d{12}$/.test(account))
+    fail("BadRequestException", `Invalid account: '${account}' (expected 12 digits)`);
+  if (region !== null && !isRegionName(region))
+    fail("BadRequestException", `Invalid region: '${region}' (expected a name such as eu-west-1)`);
+  return { tenant: tenants.get(account ?? d.accountId, region ?? d.region), addressed: true };
+}
+
+export function handleAdmin(
+  deps: AdminDeps,
+  method: string,
+  rawPath: string,
+  body: Buffer,
+  query: URLSearchParams = new URLSearchParams(),
+): ApiResponse {
   const route = ADMIN_ROUTES[`${method} ${rawPath.slice(ADMIN_PREFIX.length)}`];
-  return route
-    ? route(deps, body)
-    : fail("UnknownOperationException", `Unknown admin operation: ${method} ${rawPath}`);
+  if (!route) return fail("UnknownOperationException", `Unknown admin operation: ${method} ${rawPath}`);
+  const { tenant, addressed } = addressedTenant(deps.tenants, query);
+  return route(deps, body, tenant, addressed);
 }

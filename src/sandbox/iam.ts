@@ -122,20 +122,19 @@ export class SandboxIam {
   }
 
   /** API Gateway: `apigateway:VERB` on `arn:aws:apigateway:REGION::PATH`; throws 403 AccessDeniedException. */
-  checkApiGateway(method: string, rawPath: string): void {
-    const { region } = this.where;
+  checkApiGateway(method: string, rawPath: string, region = this.where.region): void {
     const resource = `arn:${partitionOf(region)}:apigateway:${region}::${rawPath}`;
     const message = this.denial(`apigateway:${method.toUpperCase()}`, resource);
     if (message) throw new ApiError(403, "AccessDeniedException", message);
   }
 
-  private tableArn(table: string): string {
-    const { region, accountId } = this.where;
+  private tableArn(table: string, where = this.where): string {
+    const { region, accountId } = where;
     return `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/${table}`;
   }
 
   /** DynamoDB: the X-Amz-Target action on every table the request names; the refusal's message, if any. */
-  dynamoDenial(target: string | undefined, body: Buffer): string | undefined {
+  dynamoDenial(target: string | undefined, body: Buffer, where = this.where): string | undefined {
     const action = target?.split(".")[1];
     if (!action) return undefined; // dynalite answers what it cannot read
     let input: Record<string, unknown>;
@@ -145,7 +144,8 @@ export class SandboxIam {
       return undefined;
     }
     const tables = tablesOf(input);
-    const resources = tables.length > 0 ? tables.map((t) => this.tableArn(t)) : [this.tableArn("*")];
+    const resources =
+      tables.length > 0 ? tables.map((t) => this.tableArn(t, where)) : [this.tableArn("*", where)];
     for (const resource of resources) {
       const message = this.denial(`dynamodb:${action}`, resource);
       if (message) return message;
@@ -169,9 +169,10 @@ export class SandboxIam {
 
   /**
    * Put the policy check in front of dynalite's HTTP server: the body is read, checked, then either refused
-   * (400 AccessDeniedException, as DynamoDB answers) or replayed to dynalite unchanged.
+   * (400 AccessDeniedException, as DynamoDB answers) or replayed to dynalite unchanged. `where`: the
+   * account-region whose tables that dynalite holds (the table ARNs checked).
    */
-  gateDynamo(server: Server): void {
+  gateDynamo(server: Server, where = this.where): void {
     const handlers = server.listeners("request") as RequestListener[];
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -181,7 +182,8 @@ export class SandboxIam {
       req.on("end", () => {
         const body = Buffer.concat(chunks);
         const target = req.headers["x-amz-target"];
-        const message = req.method === "POST" ? this.dynamoDenial(String(target ?? ""), body) : undefined;
+        const message =
+          req.method === "POST" ? this.dynamoDenial(String(target ?? ""), body, where) : undefined;
         if (message) {
           const text = JSON.stringify({
             __type: "com.amazon.coral.service#AccessDeniedException",

@@ -1,7 +1,8 @@
 /**
- * The sandbox's API Gateway state (plans, API keys, usage-plan keys, REST APIs with their resources, deployments
+ * The sandbox's API Gateway state of every account-region (plans, API keys, usage-plan keys, REST APIs with their resources, deployments
  * and stages, usage counters and quota extensions, the id sequence) and its SNS topics, kept in one JSON file in
- * the `dataDir` beside dynalite's tables.
+ * the `dataDir` beside dynalite's tables (version 2; a version 1 file, from when the sandbox served one
+ * account-region, is loaded as the default account-region).
  *
  * Guarantee: the file is rewritten after every request that changed something and BEFORE that request is
  * answered, atomically (a temporary file in the same directory, fsync, rename). A client that saw a 2xx keeps
@@ -34,6 +35,7 @@ import { UserError } from "../errors.js";
 import { fail } from "./errors.js";
 import type { SnsState, SnsTopic } from "./sns/state.js";
 import type { ApiKey, RestApi, SandboxState, UsagePlan } from "./state.js";
+import type { Tenants } from "./tenants.js";
 
 /** The state file's name inside the data directory (dynalite's LevelDB files ignore it). */
 export const STATE_FILE_NAME = "apigateway-state.json";
@@ -41,7 +43,8 @@ export const STATE_FILE_NAME = "apigateway-state.json";
 export const LOCK_FILE_NAME = "sandbox.lock";
 
 const FORMAT = "upg-sandbox-state";
-const VERSION = 1;
+/** 2: every account-region of the sandbox (1: its only one, still loaded). */
+const VERSION = 2;
 
 /** Maps are written as `{"$map": [[key, value], …]}`, so keys such as "__proto__" survive. */
 function mapJson(m: ReadonlyMap<unknown, unknown>): { $map: unknown[] } {
@@ -112,10 +115,8 @@ const topicSchema = z.looseObject({
   tags: map,
 });
 
-const snapshotSchema = z.strictObject({
-  format: z.literal(FORMAT),
-  version: z.literal(VERSION),
-  savedAt: z.string(),
+/** One account-region's API Gateway state. */
+const accountRegionFields = {
   accountId: z.string(),
   region: z.string(),
   seq,
@@ -127,17 +128,44 @@ const snapshotSchema = z.strictObject({
   /** "{planId} {keyId}" → [epoch day, requests]. */
   usage: z.array(z.tuple([z.string(), z.array(z.tuple([z.number().int(), z.number().int().min(0)]))])),
   extensions: z.array(z.tuple([z.string(), z.number()])),
+};
+const accountRegionSchema = z.strictObject(accountRegionFields);
+
+/** Version 1: one account-region (the sandbox's only one). Still loaded. */
+const snapshotV1Schema = z.strictObject({
+  format: z.literal(FORMAT),
+  version: z.literal(1),
+  savedAt: z.string(),
+  ...accountRegionFields,
+  snsTopics: z.array(topicSchema),
+});
+
+/** Version 2: every account-region; `accountId` and `region` are the sandbox's default ones. */
+const snapshotSchema = z.strictObject({
+  format: z.literal(FORMAT),
+  version: z.literal(VERSION),
+  savedAt: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  accountRegions: z.array(accountRegionSchema),
+  /** Every account's topics (the account is in each ARN). */
   snsTopics: z.array(topicSchema),
 });
 
 type Snapshot = z.infer<typeof snapshotSchema>;
+type AccountRegionSnapshot = z.infer<typeof accountRegionSchema>;
 
-/** The whole state as the JSON text of the file. */
-export function serializeState(state: SandboxState, sns: SnsState | undefined, now: Date): string {
-  const snapshot = {
-    format: FORMAT,
-    version: VERSION,
-    savedAt: now.toISOString(),
+/** What the state file holds: every account-region, and the SNS topics of every account. */
+export interface PersistedSandbox {
+  tenants: Tenants;
+  /** The SNS state of every account that has one. */
+  snsStates(): SnsState[];
+  /** The SNS state of an account (created when missing). */
+  snsFor(accountId: string): SnsState;
+}
+
+function accountRegionJson(state: SandboxState) {
+  return {
     accountId: state.config.accountId,
     region: state.config.region,
     seq: state.lastSeq,
@@ -147,7 +175,20 @@ export function serializeState(state: SandboxState, sns: SnsState | undefined, n
     restApis: [...state.restApis.values()].map(plain),
     usage: [...state.usage].map(([k, days]) => [k, [...days]]),
     extensions: [...state.extensions],
-    snsTopics: (sns?.allTopics() ?? []).map(plain),
+  };
+}
+
+/** The whole sandbox as the JSON text of the file. */
+export function serializeState(sandbox: PersistedSandbox, now: Date): string {
+  const d = sandbox.tenants.defaultTenant;
+  const snapshot = {
+    format: FORMAT,
+    version: VERSION,
+    savedAt: now.toISOString(),
+    accountId: d.accountId,
+    region: d.region,
+    accountRegions: sandbox.tenants.all().map((t) => accountRegionJson(t.state)),
+    snsTopics: sandbox.snsStates().flatMap((sns) => sns.allTopics().map(plain)),
   };
   return JSON.stringify(snapshot);
 }
@@ -159,15 +200,29 @@ function parseSnapshot(text: string): Snapshot {
   } catch (err) {
     throw new Error(`not valid JSON (${(err as Error).message})`);
   }
-  const result = snapshotSchema.safeParse(parsed);
-  if (result.success) return result.data;
+  const version = (parsed as { version?: unknown } | null)?.version;
+  const result = (version === 1 ? snapshotV1Schema : snapshotSchema).safeParse(parsed);
+  if (result.success) {
+    if (result.data.version === VERSION) return result.data;
+    const { format, savedAt, accountId, region, snsTopics, ...rest } = result.data;
+    const accountRegion = { accountId, region, ...rest };
+    return {
+      format,
+      version: VERSION,
+      savedAt,
+      accountId,
+      region,
+      accountRegions: [accountRegion],
+      snsTopics,
+    };
+  }
   const first = result.error.issues[0];
   throw new Error(
     `not a saved sandbox state (${first ? `${first.path.join(".") || "top level"}: ${first.message}` : "invalid"})`,
   );
 }
 
-function highestSeq(s: Snapshot): number {
+function highestSeq(s: AccountRegionSnapshot): number {
   const seqs = [
     s.seq,
     ...s.plans.map((p) => p.seq),
@@ -179,7 +234,7 @@ function highestSeq(s: Snapshot): number {
 }
 
 /** Replace the (fresh) state with the snapshot's; the derived indexes are rebuilt. */
-function restore(state: SandboxState, sns: SnsState | undefined, s: Snapshot): void {
+function restore(state: SandboxState, s: AccountRegionSnapshot): void {
   state.reset();
   for (const p of s.plans) state.plans.set(p.id, p as unknown as UsagePlan);
   for (const k of s.keys) {
@@ -205,7 +260,16 @@ function restore(state: SandboxState, sns: SnsState | undefined, s: Snapshot): v
   for (const [k, days] of s.usage) state.usage.set(k, new Map(days));
   for (const [k, v] of s.extensions) state.extensions.set(k, v);
   state.continueSeqAfter(highestSeq(s));
-  if (sns && s.snsTopics.length > 0) sns.restoreTopics(s.snsTopics as unknown as SnsTopic[]);
+}
+
+/** Topics grouped by the account in their ARN. */
+function topicsByAccount(topics: readonly SnsTopic[]): Map<string, SnsTopic[]> {
+  const out = new Map<string, SnsTopic[]>();
+  for (const t of topics) {
+    const account = t.arn.split(":")[4] ?? "";
+    out.set(account, [...(out.get(account) ?? []), t]);
+  }
+  return out;
 }
 
 function readError(file: string, why: string): UserError {
@@ -223,8 +287,7 @@ export class StateFile {
 
   constructor(
     dataDir: string,
-    private readonly state: SandboxState,
-    private readonly sns: SnsState | undefined,
+    private readonly sandbox: PersistedSandbox,
   ) {
     this.path = join(dataDir, STATE_FILE_NAME);
     this.tmpPath = `${this.path}.tmp-${process.pid}`;
@@ -249,7 +312,7 @@ export class StateFile {
     } catch (err) {
       throw readError(this.path, (err as Error).message);
     }
-    const { accountId, region } = this.state.config;
+    const { accountId, region } = this.sandbox.tenants.defaultTenant;
     if (snapshot.region !== region || snapshot.accountId !== accountId) {
       throw new UserError(
         `The sandbox state in ${this.path} belongs to region ${snapshot.region}, account ${snapshot.accountId}; ` +
@@ -257,13 +320,18 @@ export class StateFile {
         { hint: `Start it with --region ${snapshot.region}, or use another --data directory.` },
       );
     }
-    restore(this.state, this.sns, snapshot);
+    for (const ar of snapshot.accountRegions) {
+      restore(this.sandbox.tenants.create(ar.accountId, ar.region).state, ar);
+    }
+    for (const [account, topics] of topicsByAccount(snapshot.snsTopics as unknown as SnsTopic[])) {
+      this.sandbox.snsFor(account).restoreTopics(topics);
+    }
     return true;
   }
 
   /** Write the whole state atomically: temporary file, fsync, rename over the old file. */
   save(): void {
-    const text = serializeState(this.state, this.sns, new Date());
+    const text = serializeState(this.sandbox, new Date());
     try {
       const fd = openSync(this.tmpPath, "w", 0o600);
       try {

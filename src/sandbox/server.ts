@@ -1,6 +1,7 @@
 /**
- * The HTTP server: admin endpoints under /_sandbox/, then the API Gateway operations with counters, faults and
- * throttling. Every answer is JSON with an `x-amzn-RequestId`; every failure, including unexpected exceptions,
+ * The HTTP server: admin endpoints under /_sandbox/, SNS under /sns, STS under /sts, then the API Gateway
+ * operations with counters, faults and throttling, each against the state of the caller's account-region (the
+ * region of the SigV4 credential scope, the account of the access key; the defaults for an unsigned request). Every answer is JSON with an `x-amzn-RequestId`; every failure, including unexpected exceptions,
  * becomes an AWS-style error and the server keeps serving.
  */
 import { randomUUID } from "node:crypto";
@@ -13,7 +14,15 @@ import type { SandboxIam } from "./iam.js";
 import { persistOrFail } from "./persist.js";
 import type { ApiResponse, RequestContext, RouteMatch, Router } from "./router.js";
 import { handleSnsAdmin, isSnsPath, SNS_ADMIN_PREFIX, type SnsState, serveSns } from "./sns/index.js";
-import type { SandboxState } from "./state.js";
+import {
+  credentialScope,
+  handleStsAdmin,
+  isStsPath,
+  STS_ADMIN_PREFIX,
+  type StsState,
+  serveSts,
+} from "./sts.js";
+import type { Tenant } from "./tenants.js";
 import { type JsonObject, parseJsonObject } from "./validate.js";
 
 /** Bodies above this size get 413 RequestEntityTooLargeException (after being drained, so the client reads it). */
@@ -25,8 +34,12 @@ export interface ServerDeps extends AdminDeps {
   router: Router;
   /** The IAM policy every API request is checked against (`iamPolicy`); absent = everything allowed. */
   iam?: SandboxIam;
-  /** SNS (query protocol, XML) under /sns and its admin under /_sandbox/sns/. */
+  /** SNS (query protocol, XML) under /sns and its admin under /_sandbox/sns/: the default account's. */
   sns?: SnsState;
+  /** The SNS state of an account (created on demand); the default account's is `sns`. */
+  snsFor?: (accountId: string) => SnsState;
+  /** STS (query protocol) under /sts: who each access key is. */
+  sts: StsState;
   /** Save the state (with `dataDir`): called after a request changed it, before it is answered. */
   persist?: () => void;
 }
@@ -76,7 +89,7 @@ export function errorResponse(err: unknown): ApiResponse {
 }
 
 function context(
-  state: SandboxState,
+  state: Tenant["state"],
   match: RouteMatch,
   query: URLSearchParams,
   body: Buffer,
@@ -95,20 +108,24 @@ function context(
   };
 }
 
-const SCOPE_RE = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/apigateway\/aws4_request/;
-
 /**
- * The sandbox is one region. Signatures are not verified, but a request signed for another region is refused
- * as AWS refuses it, so a tool mixing regions cannot see one region's plans from another.
+ * The account-region a request addresses: the region it is signed for, the account of its access key.
+ * Signatures are not verified; a request signed for a region name AWS does not have (or one the sandbox was told
+ * not to serve) is refused as AWS refuses a request signed for another region than its endpoint's.
  */
-function checkRegion(req: IncomingMessage, region: string): void {
-  const scope = SCOPE_RE.exec(req.headers.authorization ?? "")?.[1];
-  if (scope !== undefined && scope !== region) {
+export function tenantOf(deps: ServerDeps, req: IncomingMessage): Tenant {
+  const scope = credentialScope(req);
+  const d = deps.tenants.defaultTenant;
+  if (!scope) return d;
+  if (!deps.tenants.serves(scope.region)) {
+    const served = deps.tenants.servedRegions;
     fail(
       "InvalidSignatureException",
-      `Credential should be scoped to a valid region, not '${scope}'. This sandbox serves ${region}.`,
+      `Credential should be scoped to a valid region, not '${scope.region}'.` +
+        (served ? ` This sandbox serves ${served.join(", ")}.` : ""),
     );
   }
+  return deps.tenants.get(deps.sts.callerOf(scope.accessKeyId).accountId, scope.region);
 }
 
 /** Counters → drop → latency → throttle → injected error → handler. Undefined means "connection dropped". */
@@ -121,17 +138,18 @@ async function serveApi(
 ): Promise<ApiResponse | undefined> {
   const match = deps.router.match(req.method ?? "", rawPath, query);
   deps.counters.record(match?.route.op);
+  const tenant = tenantOf(deps, req);
+  tenant.counters.record(match?.route.op);
   if (!match) return fail("UnknownOperationException", `Unknown operation: ${req.method} ${rawPath}`);
-  checkRegion(req, deps.state.config.region);
-  deps.iam?.checkApiGateway(req.method ?? "", rawPath);
+  deps.iam?.checkApiGateway(req.method ?? "", rawPath, tenant.region);
   if (deps.faults.shouldDrop()) {
     req.socket.destroy();
     return undefined;
   }
   const delay = deps.faults.delayMs();
   if (delay > 0) await sleep(delay);
-  const ctx = context(deps.state, match, query, body);
-  const wait = deps.throttler.take(match.route.throttleKey?.(ctx) ?? match.route.op);
+  const ctx = context(tenant.state, match, query, body);
+  const wait = deps.throttler.take(match.route.throttleKey?.(ctx) ?? match.route.op, tenant.key);
   if (wait !== undefined) throw tooManyRequests(wait);
   const injected = deps.faults.errorFor(match.route.op);
   if (injected) throw injected;
@@ -147,19 +165,28 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   res.setHeader("x-amzn-RequestId", randomUUID());
   try {
     const body = await readBody(req);
+    const createdBefore = deps.tenants.createdOnDemand;
     const url = req.url ?? "/";
     const cut = url.indexOf("?");
     const rawPath = cut < 0 ? url : url.slice(0, cut);
     const query = new URLSearchParams(cut < 0 ? "" : url.slice(cut + 1));
-    if (deps.sns && isSnsPath(rawPath)) return await serveSns({ ...deps, sns: deps.sns }, req, res, body);
+    if (deps.sns && isSnsPath(rawPath)) {
+      const sns = deps.snsFor?.(deps.sts.accountOf(req)) ?? deps.sns;
+      return await serveSns({ ...deps, sns }, req, res, body);
+    }
+    if (isStsPath(rawPath)) return serveSts(deps.sts, req, res, body);
+    const method = req.method ?? "";
     const snsAdmin =
       deps.sns && rawPath.startsWith(SNS_ADMIN_PREFIX)
-        ? handleSnsAdmin(deps.sns, req.method ?? "", rawPath)
+        ? handleSnsAdmin(deps.sns, method, rawPath)
         : undefined;
-    const response = rawPath.startsWith(ADMIN_PREFIX)
-      ? (snsAdmin ?? handleAdmin(deps, req.method ?? "", rawPath, body))
-      : await serveApi(deps, req, rawPath, query, body);
-    if (response && changesState(req.method, response)) persistOrFail(deps);
+    const response = rawPath.startsWith(STS_ADMIN_PREFIX)
+      ? handleStsAdmin(deps.sts, method, rawPath, body)
+      : rawPath.startsWith(ADMIN_PREFIX)
+        ? (snsAdmin ?? handleAdmin(deps, method, rawPath, body, query))
+        : await serveApi(deps, req, rawPath, query, body);
+    const created = deps.tenants.createdOnDemand !== createdBefore; // seeded: ids to keep
+    if (response && (created || changesState(req.method, response))) persistOrFail(deps);
     if (response) send(res, response);
   } catch (err) {
     send(res, errorResponse(err));

@@ -1,6 +1,6 @@
 /**
- * Control-plane throttling (reference §5.2): token buckets for the sandbox's one account — a global bucket
- * (10 requests/s, burst 40) plus one per rate-limited operation. Every period is multiplied by the time scale.
+ * Control-plane throttling (reference §5.2): token buckets per account-region (AWS's limits are per account
+ * and region) — a global bucket (10 requests/s, burst 40) plus one per rate-limited operation. Every period is multiplied by the time scale.
  * A refused request takes no token from any bucket.
  */
 
@@ -41,19 +41,19 @@ export class Throttler {
   ) {}
 
   /**
-   * Take a token from the global bucket and from `bucketKey`'s. Returns undefined when allowed, otherwise the
+   * Take a token from the global bucket and from `bucketKey`'s, both of `scope` (an account-region). Returns undefined when allowed, otherwise the
    * scaled milliseconds until a token is available (and takes nothing).
    */
-  take(bucketKey: string): number | undefined {
+  take(bucketKey: string, scope = ""): number | undefined {
     if (!this.enabled) return undefined;
     const now = this.clock();
     const op = OPERATION_BUCKETS[bucketKey];
     const specs: Array<[string, BucketSpec]> = op
       ? [
-          ["*", GLOBAL_BUCKET],
-          [bucketKey, op],
+          [`${scope} *`, GLOBAL_BUCKET],
+          [`${scope} ${bucketKey}`, op],
         ]
-      : [["*", GLOBAL_BUCKET]];
+      : [[`${scope} *`, GLOBAL_BUCKET]];
     const filled = specs.map(([key, spec]) => ({ spec, bucket: this.refill(key, spec, now) }));
     const wait = Math.max(
       ...filled.map(({ spec, bucket }) => (1 - Math.min(1, bucket.tokens)) * this.period(spec)),
@@ -63,9 +63,13 @@ export class Throttler {
     return undefined;
   }
 
-  /** Refill every bucket (admin reset). */
-  reset(): void {
-    this.buckets.clear();
+  /** Refill every bucket (admin reset), or only the buckets of one scope (an account-region). */
+  reset(scope?: string): void {
+    if (scope === undefined) {
+      this.buckets.clear();
+      return;
+    }
+    for (const key of [...this.buckets.keys()]) if (key.startsWith(`${scope} `)) this.buckets.delete(key);
   }
 
   private period(spec: BucketSpec): number {

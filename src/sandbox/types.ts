@@ -1,8 +1,10 @@
 /** Public types of the local AWS sandbox (API Gateway v1 control-plane emulator + dynalite + SNS). */
 
 import type { SnsMessage } from "./sns/state.js";
+import type { RoleRule } from "./sts.js";
 
 export type { SnsMessage, SnsMessageAttribute } from "./sns/state.js";
+export type { RoleRule } from "./sts.js";
 
 export interface ErrorRates {
   "429"?: number;
@@ -57,6 +59,19 @@ export interface SandboxOptions {
   /** Default false for startSandbox(); `upg sandbox` seeds. */
   seed?: boolean;
   /**
+   * Seed every account-region created on demand (a request signed for another region, or made with credentials
+   * of another account) with the same sample data (weather-api, three API keys, the `upg-alerts` topic).
+   * Default: `seed`.
+   */
+  seedAccountRegions?: boolean;
+  /**
+   * Serve only these regions (default: every region): a request signed for another one is refused with 403
+   * InvalidSignatureException, as a regional AWS endpoint refuses it. Also settable while running.
+   */
+  regions?: string[];
+  /** How STS treats roles when they are assumed (also settable while running: `Sandbox.sts.setRole`). */
+  roles?: RoleRule[];
+  /**
    * Keep everything in this directory (created when missing): dynalite's tables, and the API Gateway state and
    * SNS topics in `apigateway-state.json`, saved before each change is answered. Restarting with the same
    * directory shows the same account. In memory when absent.
@@ -96,6 +111,10 @@ export interface SandboxStatus {
   throttling: boolean;
   faults: FaultConfig;
   limits: AccountLimits;
+  /** Present when the sandbox serves only these regions (`regions`, `setRegions`). */
+  servedRegions?: string[];
+  /** Every account-region the sandbox holds, the default one first. */
+  accountRegions: Array<{ accountId: string; region: string }>;
 }
 
 export interface SeededApiKey {
@@ -124,6 +143,8 @@ export interface SandboxAdmin {
   resetCounters(): Promise<void>;
   recordUsage(u: UsageRecord): Promise<void>;
   setThrottling(on: boolean): Promise<void>;
+  /** Serve only these regions (null: every region again); whole sandbox. */
+  setRegions(regions: string[] | null): Promise<void>;
   /** Wipe all API Gateway state (and refill the throttle buckets); with `dataDir` the empty account is saved. */
   reset(): Promise<void>;
   identity(): Promise<CallerIdentity>;
@@ -131,6 +152,22 @@ export interface SandboxAdmin {
   setLimits(l: Partial<AccountLimits>): Promise<void>;
   /** Seed the sample weather-api directly in the store (no throttling, faults or counters). */
   seed(): Promise<SeedResult>;
+  /**
+   * The same endpoints for another account-region (created on demand); `counters()` then counts only its
+   * requests. Either field may be left out (the default's).
+   */
+  at(where: { account?: string; region?: string }): SandboxAdmin;
+}
+
+/** STS in the sandbox (query protocol, on the API Gateway port under /sts). */
+export interface SandboxSts {
+  /** AWS_ENDPOINT_URL_STS. */
+  endpoint: string;
+  /** How a role is treated by AssumeRole from now on (refused, or requiring an ExternalId). */
+  setRole(rule: RoleRule): Promise<void>;
+  roles(): Promise<RoleRule[]>;
+  /** Every role assumable again, without an ExternalId. */
+  resetRoles(): Promise<void>;
 }
 
 /** SNS in the sandbox (query protocol, on the API Gateway port under /sns). */
@@ -153,8 +190,8 @@ export interface SandboxDataInfo {
   stateFile: string;
   /** True when a saved state was loaded at start (false: a new data directory). */
   restored: boolean;
-  /** What the account held when the sandbox started. */
-  loaded: { usagePlans: number; apiKeys: number; restApis: number };
+  /** What the sandbox held when it started (every account-region together). */
+  loaded: { usagePlans: number; apiKeys: number; restApis: number; accountRegions: number };
 }
 
 export interface Sandbox {
@@ -166,6 +203,7 @@ export interface Sandbox {
   data?: SandboxDataInfo;
   admin: SandboxAdmin;
   sns: SandboxSns;
+  sts: SandboxSts;
   env(): Record<string, string>;
   /** Replace the IAM policy (only on a sandbox started with `iamPolicy`). */
   setIamPolicy(doc: unknown): void;

@@ -35,8 +35,20 @@ function durationOr(value: string | number | undefined, fallback: number): numbe
 
 export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
   const d = DEFAULT_CONFIG;
+  const regions = doc.regions ?? d.regions;
   return {
-    regions: doc.regions ?? d.regions,
+    regions,
+    ...(doc.accounts
+      ? {
+          accounts: doc.accounts.map((a) => ({
+            name: a.name,
+            role_arn: a.role_arn,
+            ...(a.external_id !== undefined ? { external_id: a.external_id } : {}),
+            ...(a.session_name !== undefined ? { session_name: a.session_name } : {}),
+            regions: a.regions ?? regions,
+          })),
+        }
+      : {}),
     tables: {
       metadata: doc.tables?.metadata ?? d.tables.metadata,
       audit: doc.tables?.audit ?? d.tables.audit,

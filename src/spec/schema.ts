@@ -273,18 +273,75 @@ export const QUIET_PERIOD_BOUNDS = { min: 60_000, max: 30 * 24 * 3_600_000 } as 
 /** Lock TTL bounds in seconds: long enough to cover a slow apply step, short enough that a crash heals. */
 export const LOCK_TTL_BOUNDS = { min: 10, max: 86_400 } as const;
 
+/** An IAM role ARN (`arn:aws:iam::123456789012:role/path/name`, also in the aws-cn and aws-us-gov partitions). */
+export const ROLE_ARN_RE = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** An account's name in upg.config.yaml: what `--account` and every report line call it. */
+export const ACCOUNT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+const regionName = withHint(
+  z.string().regex(REGION_RE, { message: "not an AWS region name (e.g. us-east-1)" }),
+  "Use AWS region names, e.g. `regions: [us-east-1, eu-west-1]`.",
+);
+
+const accountSchema = z.strictObject({
+  name: withHint(
+    z.string().regex(ACCOUNT_NAME_RE, { message: "not a valid account name" }),
+    "Use 1-63 characters: a letter or digit first, then letters, digits, _ . - (e.g. payments-prod).",
+  ).describe("The account's name in reports and for `--account NAME`."),
+  role_arn: withHint(
+    z.string().regex(ROLE_ARN_RE, { message: "not an IAM role ARN" }),
+    "Write the role's full ARN, e.g. arn:aws:iam::123456789012:role/upg-deployer.",
+  ).describe("The role upg assumes (STS AssumeRole) to work in this account."),
+  external_id: withHint(
+    z.string().min(2).max(1224),
+    "Use the external id the role's trust policy requires (2-1224 characters).",
+  )
+    .optional()
+    .describe("ExternalId passed to AssumeRole, when the role's trust policy requires one."),
+  session_name: withHint(
+    z.string().regex(/^[\w+=,.@-]{2,64}$/, { message: "not a valid role session name" }),
+    "Use 2-64 characters: letters, digits and _ + = , . @ - (default upg-<user>).",
+  )
+    .optional()
+    .describe("RoleSessionName (default upg-<user>); it shows in CloudTrail."),
+  regions: z
+    .array(regionName)
+    .min(1)
+    .optional()
+    .describe("Regions of this account (default: the top-level `regions`)."),
+});
+
 export const configFileSchema = z
   .strictObject({
     regions: z
-      .array(
-        withHint(
-          z.string().regex(REGION_RE, { message: "not an AWS region name (e.g. us-east-1)" }),
-          "Use AWS region names, e.g. `regions: [us-east-1, eu-west-1]`.",
-        ),
-      )
+      .array(regionName)
       .min(1)
       .optional()
-      .describe("Regions this project manages; the first is the default."),
+      .describe("Regions this project manages: plan, apply, drift and status cover each of them."),
+    accounts: z
+      .array(accountSchema)
+      .min(1)
+      .superRefine((list, ctx) => {
+        const seen = new Map<string, number>();
+        list.forEach((a, i) => {
+          const first = seen.get(a.name);
+          if (first === undefined) {
+            seen.set(a.name, i);
+            return;
+          }
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "name"],
+            message: `account name \`${a.name}\` is already used by accounts[${first}]`,
+            params: { code: "duplicate_account", hint: "Give every account its own name." },
+          });
+        });
+      })
+      .optional()
+      .describe(
+        "Accounts one run covers, each through a role upg assumes (STS AssumeRole); absent: the current credentials' account.",
+      ),
     tables: z
       .strictObject({
         metadata: tableName.optional().describe("Master records table (default usage-plans-metadata)."),

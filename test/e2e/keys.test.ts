@@ -110,6 +110,12 @@ describe("upg keys", () => {
     values.push(v2);
     outputs.pop();
     outputs.pop(); // the one output that shows a value on purpose
+    // The master record keeps up: free observes its keys, and plan has nothing to do (no "record out of date").
+    const synced = await run(p, ["plan", "--detailed-exitcode"]);
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    const freeKeys = (await p.store().getRecord("free"))!.keys;
+    for (const name of ["partner-one", "partner-two"])
+      expect(freeKeys).toContain((await liveKeys()).find((k) => k.name === name)!.id);
 
     const json = await run(p, ["keys", "create", "partner-j", "--plan", "free", "--reveal", "-o", "json"]);
     expect(json.code).toBe(1);
@@ -137,8 +143,11 @@ describe("upg keys", () => {
     expect(readFileSync(join(p.dir, "plans", "basic.yaml"), "utf8")).toMatch(
       /keys: \[ ?globex-mobile, basic-extra ?\]/,
     );
-    const clean = await run(p, ["plan"]);
-    expect(clean.stdout, clean.stderr).toContain("0 keys to attach, 0 keys to detach");
+    const clean = await run(p, ["plan", "--detailed-exitcode"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect((await p.store().getRecord("basic"))!.keys).toContain(
+      (await liveKeys()).find((k) => k.name === "basic-extra")!.id,
+    );
 
     // A plan file that declares keys but cannot be edited: refused, located, nothing created.
     p.writePlan("basic.yaml", `${BASIC}rate_limit: [\n`);
@@ -166,6 +175,8 @@ describe("upg keys", () => {
     expect(del.stdout).toContain("it leaves free");
     expect((await liveKeys()).map((k) => k.name)).not.toContain("partner-one");
     expect((await run(p, ["keys", "delete", "nope", "--yes"])).stderr).toContain('No API key "nope"');
+    const afterDelete = await run(p, ["plan", "--detailed-exitcode"]);
+    expect(afterDelete.code, afterDelete.stdout + afterDelete.stderr).toBe(0);
 
     const actions = await auditActions(p);
     for (const a of ["create-apikey", "disable-apikey", "enable-apikey", "delete-apikey"])
@@ -285,8 +296,9 @@ describe("upg keys", () => {
     const basicYaml = readFileSync(join(p.dir, "plans", "basic.yaml"), "utf8");
     expect(basicYaml).not.toContain("globex-mobile,");
     expect(basicYaml).toMatch(/keys: \[ ?globex-mobile-rotated-\d{4}-\d{2}-\d{2} ?\]/);
-    const clean = await run(p, ["plan"]);
-    expect(clean.stdout, clean.stderr).toContain("0 keys to attach, 0 keys to detach");
+    const clean = await run(p, ["plan", "--detailed-exitcode"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect((await p.store().getRecord("basic"))!.keys).toEqual([rec.new_key_id]);
     expect(await auditActions(p)).toEqual(expect.arrayContaining(["rotate-apikey", "rotate-finish"]));
   });
 

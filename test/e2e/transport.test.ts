@@ -113,7 +113,14 @@ describe("a request signed for another region", () => {
     const p = await e2e.project();
     p.writePlan("free.yaml", FREE);
     expect((await p.upg(["init"])).code).toBe(0);
-    const r = await p.upg(["plan", "--region", "eu-west-1"]);
+    // The sandbox serves every region unless told to be one region's endpoint, as each AWS endpoint is.
+    await e2e.sb.admin.setRegions([e2e.sb.region]);
+    let r: Awaited<ReturnType<typeof p.upg>>;
+    try {
+      r = await p.upg(["plan", "--region", "eu-west-1"]);
+    } finally {
+      await e2e.sb.admin.setRegions(null);
+    }
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /Error: API Gateway at \S+ refused Get\w+: the request was signed for region eu-west-1, which is not the region of that endpoint\./,

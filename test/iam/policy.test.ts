@@ -82,6 +82,7 @@ describe("buildIamPolicy", () => {
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
       "dynamodb:DeleteItem",
+      "dynamodb:BatchWriteItem",
     ]);
     expect(bySid.TablesInit).toBeUndefined();
     expect(actionsOf(BASE)).not.toContain("dynamodb:CreateTable");

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { UserError } from "../../src/errors.js";
 import { createLiveGateway } from "../../src/live/gateway.js";
 import { buildPatchOps } from "../../src/live/patch.js";
@@ -168,8 +168,13 @@ describe("tags, identity and errors", () => {
     expect(live?.ownerPlanId).toBe("tagged");
   });
 
-  it("reports the sandbox identity", async () => {
-    expect(await gw.callerIdentity()).toBe((await env.sb.admin.identity()).arn);
+  it("reports the sandbox identity (STS GetCallerIdentity at AWS_ENDPOINT_URL_STS)", async () => {
+    vi.stubEnv("AWS_ENDPOINT_URL_STS", env.sb.sts.endpoint);
+    try {
+      expect(await gw.callerIdentity()).toBe((await env.sb.admin.identity()).arn);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("waits out a 429 that escapes the SDK's retries", async () => {

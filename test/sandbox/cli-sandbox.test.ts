@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APIGatewayClient, CreateUsagePlanCommand, GetRestApisCommand } from "@aws-sdk/client-api-gateway";
+import { AssumeRoleCommand, STSClient, STSServiceException } from "@aws-sdk/client-sts";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import {
+  collectRoleArn,
   parseErrorRates,
   registerSandboxCommand,
   runSandbox,
@@ -168,5 +170,53 @@ describe("upg sandbox", () => {
       },
     );
     expect(output).toContain("Data         in memory (gone when the sandbox stops; keep it with --data DIR)");
+  });
+
+  it("serves every account-region: prints the STS endpoint, refuses --deny-role roles, --no-seed-account-regions leaves other regions empty", async () => {
+    const denied = "arn:aws:iam::222222222222:role/locked";
+    let output = "";
+    const opts: SandboxCommandOptions = {
+      port: 0,
+      host: "127.0.0.1",
+      region: "us-east-1",
+      timeScale: 1,
+      throttling: false,
+      seed: true,
+      seedAccountRegions: false,
+      denyRole: [denied],
+    };
+    await runSandbox(opts, {
+      write: (text) => {
+        output += text;
+      },
+      waitForStop: async () => {
+        const endpoint = /export AWS_ENDPOINT_URL_API_GATEWAY=(\S+)/.exec(output)?.[1] ?? "";
+        expect(output).toContain(`export AWS_ENDPOINT_URL_STS=${endpoint}/sts\n`);
+        const credentials = { accessKeyId: "sandbox", secretAccessKey: "sandbox" };
+        const sts = new STSClient({ endpoint: `${endpoint}/sts`, region: "us-east-1", credentials });
+        const err = await sts
+          .send(new AssumeRoleCommand({ RoleArn: denied, RoleSessionName: "s1" }))
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(STSServiceException);
+        expect((err as STSServiceException).name).toBe("AccessDenied");
+        sts.destroy();
+        const west = new APIGatewayClient({ endpoint, region: "eu-west-1", credentials, maxAttempts: 1 });
+        expect((await west.send(new GetRestApisCommand({}))).items).toEqual([]);
+        west.destroy();
+      },
+    });
+    expect(output).toMatch(/ {2}STS {10}http:\/\/127\.0\.0\.1:\d+\/sts/);
+    expect(output).toContain(
+      "Region       us-east-1 (default; every region is served)   account 123456789012",
+    );
+    expect(output).toContain(`Denied roles ${denied} (AssumeRole: AccessDenied)`);
+  });
+
+  it("--deny-role takes role ARNs only, and collects them", () => {
+    expect(collectRoleArn("arn:aws:iam::111111111111:role/a", ["arn:aws:iam::1:role/x"])).toEqual([
+      "arn:aws:iam::1:role/x",
+      "arn:aws:iam::111111111111:role/a",
+    ]);
+    expect(() => collectRoleArn("arn:aws:iam::111111111111:user/a")).toThrow(/expected a role ARN/);
   });
 });

@@ -179,7 +179,7 @@ describe("startSandbox({ dataDir })", () => {
 
     const second = await start(dir);
     expect(second.sb.data?.restored).toBe(true);
-    expect(second.sb.data?.loaded).toEqual({ usagePlans: 2, apiKeys: 3, restApis: 1 });
+    expect(second.sb.data?.loaded).toEqual({ usagePlans: 2, apiKeys: 3, restApis: 1, accountRegions: 1 });
     const after = await account(second.client, second.sb.region);
     expect(after).toEqual(before);
     const gold = after.plans.find((p) => p.id === made.goldId);

@@ -94,11 +94,12 @@ describe("dynalite in the same process", () => {
     });
   });
 
-  it("env() gives the six variables", () => {
+  it("env() gives the seven variables", () => {
     expect(sb.env()).toEqual({
       AWS_ENDPOINT_URL_API_GATEWAY: sb.apigatewayEndpoint,
       AWS_ENDPOINT_URL_DYNAMODB: sb.dynamodbEndpoint,
       AWS_ENDPOINT_URL_SNS: `${sb.apigatewayEndpoint}/sns`,
+      AWS_ENDPOINT_URL_STS: `${sb.apigatewayEndpoint}/sts`,
       AWS_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: "sandbox",
       AWS_SECRET_ACCESS_KEY: "sandbox",

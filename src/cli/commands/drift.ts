@@ -42,8 +42,12 @@ Examples:
   $ upg drift --fix --auto-approve           repair what auto_fix allows; report the rest
   $ upg drift --notify                       alert once per incident (SNS, webhook, file, stdout)
 
+Over several account-regions (\`regions:\` and \`accounts:\` in upg.config.yaml; --account NAME and --region R
+narrow), each is read side by side and one report names the account-region on every section and line; -o json
+is one upg-fleet-report. Merge the -o json of shards run elsewhere with \`upg report merge\`.
+
 Exit codes: 0 no drift, 1 error or a partial read, 2 drift at or above --fail-on (or pending edits with
---fail-on-pending).`,
+--fail-on-pending). Over several account-regions: 1 if any failed, else 2 if any has drift, else 0.`,
     )
     .action(
       async (

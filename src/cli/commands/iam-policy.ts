@@ -35,7 +35,16 @@ Examples:
         cmd: Command,
       ) => {
         const { runIamPolicyCommand } = await import("../iam-policy.js");
-        ctx.exitCode = await runIamPolicyCommand(globalOptions(cmd), opts, ctx.io);
+        // The global --account (an account name from `accounts:`, repeatable) takes the option's place when
+        // commander gives the value to it: here --account is an account id, one value.
+        const global = cmd.optsWithGlobals() as { account?: string[] | string };
+        const account =
+          opts.account ?? (Array.isArray(global.account) ? global.account.at(-1) : global.account);
+        ctx.exitCode = await runIamPolicyCommand(
+          { ...globalOptions(cmd), accounts: [] },
+          { ...opts, ...(account !== undefined ? { account } : {}) },
+          ctx.io,
+        );
       },
     );
 }

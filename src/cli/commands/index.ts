@@ -12,6 +12,7 @@ import { registerKeysCommands } from "./keys.js";
 import { registerLifecycleCommands } from "./lifecycle.js";
 import { registerMigrateCommand } from "./migrate.js";
 import { registerApplyCommand, registerPlanCommand } from "./reconcile.js";
+import { registerReportCommands } from "./report.js";
 import { registerSandboxCommand } from "./sandbox.js";
 import { registerSchemaCommand } from "./schema.js";
 import { registerUsageCommand } from "./usage.js";
@@ -38,5 +39,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerIamPolicyCommand(program, ctx);
   registerImportCommand(program, ctx);
   registerCleanupCommand(program, ctx);
+  registerReportCommands(program, ctx);
   registerSandboxCommand(program);
 }

@@ -33,7 +33,11 @@ Examples:
   $ upg plan --out plan.json && upg apply plan.json
   $ upg plan --detailed-exitcode || echo "changes or error: $?"
 
-Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or problems, 2 changes (--detailed-exitcode).`,
+Over several account-regions (\`regions:\` and \`accounts:\` in upg.config.yaml; --account NAME and --region R
+narrow), each is planned side by side into one report; \`upg apply\` works on one account-region at a time.
+
+Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or problems, 2 changes (--detailed-exitcode).
+Over several account-regions: 1 if any failed, else 2 if any has changes (--detailed-exitcode), else 0.`,
     )
     .action(
       async (

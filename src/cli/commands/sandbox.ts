@@ -1,6 +1,7 @@
-/** `upg sandbox`: run the local AWS sandbox (API Gateway emulator + DynamoDB) until Ctrl-C or SIGTERM. */
+/** `upg sandbox`: run the local AWS sandbox (API Gateway emulator, DynamoDB, SNS, STS) until Ctrl-C or SIGTERM. */
 import { type Command, InvalidArgumentError } from "commander";
 import type { ErrorRates, Sandbox, SeedResult } from "../../sandbox/index.js";
+import { globalOptions } from "../global-options.js";
 
 export const DEFAULT_SANDBOX_PORT = 4567;
 
@@ -17,6 +18,10 @@ export interface SandboxCommandOptions {
   errorRate?: ErrorRates;
   /** An IAM policy file every call is checked against. */
   iamPolicy?: string;
+  /** Seed account-regions created on demand like the default one (with seed; default true). */
+  seedAccountRegions?: boolean;
+  /** Role ARNs AssumeRole refuses (403 AccessDenied). */
+  denyRole?: string[];
 }
 
 export interface SandboxCommandIo {
@@ -34,9 +39,15 @@ Examples:
   $ upg sandbox --data ./.sandbox-data       # keep the whole account (API Gateway, DynamoDB, SNS) between runs
   $ upg sandbox --latency 200 --error-rate 429=0.1,500=0.05
   $ upg iam-policy --read-only -o json > ro.json && upg sandbox --iam-policy ro.json
+  $ upg sandbox --deny-role arn:aws:iam::222222222222:role/upg   # AssumeRole of that role: AccessDenied
 
 Then paste the printed export lines into another shell and run upg against the sandbox.
-Admin endpoints (faults, counters, usage records) live under http://HOST:PORT/_sandbox/.`;
+One sandbox serves every account and region: the region comes from each request's signature, the account
+from its credentials (the printed ones are account 123456789012; STS AssumeRole of
+arn:aws:iam::ACCOUNT:role/NAME hands out credentials of ACCOUNT). Each account-region has its own usage
+plans, keys, REST APIs, DynamoDB tables, SNS topics and rate limits, and is seeded like the default one.
+Admin endpoints (faults, counters, usage records) live under http://HOST:PORT/_sandbox/; add
+?account=ACCOUNT&region=REGION to address another account-region.`;
 
 function parsePort(raw: string): number {
   const n = Number(raw);
@@ -55,6 +66,13 @@ function parseNonNegative(raw: string): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of milliseconds >= 0");
   return n;
+}
+
+/** --deny-role, repeatable: every ARN given so far. */
+export function collectRoleArn(arn: string, all: string[] = []): string[] {
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn))
+    throw new InvalidArgumentError(`expected a role ARN arn:aws:iam::ACCOUNT:role/NAME, got '${arn}'`);
+  return [...all, arn];
 }
 
 /** "429=0.1,500=0.05" → { "429": 0.1, "500": 0.05 }. */
@@ -97,6 +115,11 @@ function seedLines(seed: SeedResult): string {
   );
 }
 
+/** The default account (in the seeded topic's ARN). */
+function accountOf(sb: Sandbox): string {
+  return sb.sns.topicArn.split(":")[4] ?? "";
+}
+
 function plural(n: number, one: string): string {
   return `${n} ${one}${n === 1 ? "" : "s"}`;
 }
@@ -105,9 +128,10 @@ function plural(n: number, one: string): string {
 function dataLine(sb: Sandbox): string {
   const data = sb.data;
   if (!data) return "  Data         in memory (gone when the sandbox stops; keep it with --data DIR)\n";
-  const { usagePlans, apiKeys, restApis } = data.loaded;
+  const { usagePlans, apiKeys, restApis, accountRegions } = data.loaded;
+  const where = accountRegions > 1 ? ` in ${accountRegions} account-regions` : "";
   const state = data.restored
-    ? `restored ${plural(usagePlans, "usage plan")}, ${plural(apiKeys, "API key")}, ${plural(restApis, "REST API")}`
+    ? `restored ${plural(usagePlans, "usage plan")}, ${plural(apiKeys, "API key")}, ${plural(restApis, "REST API")}${where}`
     : "new";
   return (
     `  Data         ${data.dir}   (API Gateway, DynamoDB and SNS topics kept across restarts; ${state})\n` +
@@ -122,8 +146,10 @@ export function formatBanner(sb: Sandbox, opts: SandboxCommandOptions, seed: See
     `  API Gateway  ${sb.apigatewayEndpoint}   (admin: ${sb.apigatewayEndpoint}/_sandbox/status)\n` +
     `  DynamoDB     ${sb.dynamodbEndpoint ?? "off"}\n` +
     `  SNS          ${sb.sns.endpoint}   (topic ${sb.sns.topicArn}; published: ${sb.apigatewayEndpoint}/_sandbox/sns/messages)\n` +
-    `  Region       ${sb.region}   throttling ${throttling}\n` +
+    `  STS          ${sb.sts.endpoint}   (AssumeRole hands out credentials of the role's account)\n` +
+    `  Region       ${sb.region} (default; every region is served)   account ${accountOf(sb)}   throttling ${throttling}\n` +
     dataLine(sb) +
+    (opts.denyRole?.length ? `  Denied roles ${opts.denyRole.join(", ")} (AssumeRole: AccessDenied)\n` : "") +
     (opts.iamPolicy
       ? `  IAM policy   ${opts.iamPolicy} (calls it does not allow get AccessDeniedException)\n`
       : "") +
@@ -153,6 +179,8 @@ export async function runSandbox(opts: SandboxCommandOptions, io: SandboxCommand
     timeScale: opts.timeScale,
     throttling: opts.throttling,
     dataDir: opts.data,
+    seedAccountRegions: opts.seed && opts.seedAccountRegions !== false,
+    roles: (opts.denyRole ?? []).map((roleArn) => ({ roleArn, assumable: false })),
     faults,
     ...(iamPolicy === undefined ? {} : { iamPolicy }),
   });
@@ -193,7 +221,11 @@ export function registerSandboxCommand(program: Command): void {
     .option("--port <n>", "API Gateway port (0 = any free port)", parsePort, DEFAULT_SANDBOX_PORT)
     .option("--dynamo-port <n>", "DynamoDB port (default: the API Gateway port + 1)", parsePort)
     .option("--host <address>", "address to listen on", "127.0.0.1")
-    .option("--region <region>", "AWS region the sandbox answers for", "us-east-1")
+    .option(
+      "--region <region>",
+      "default region (of the printed AWS_REGION; every region is served)",
+      "us-east-1",
+    )
     .option("--time-scale <x>", "multiply every throttle period and injected latency by x", parsePositive, 1)
     .option("--no-throttling", "turn off the emulated API Gateway control-plane rate limits")
     .option(
@@ -202,6 +234,15 @@ export function registerSandboxCommand(program: Command): void {
         "DynamoDB tables and SNS topics (default: in memory)",
     )
     .option("--no-seed", "start with an empty account (no weather-api, no API keys)")
+    .option(
+      "--no-seed-account-regions",
+      "leave other account-regions empty when first used (default: seeded like the default one)",
+    )
+    .option(
+      "--deny-role <arn>",
+      "refuse STS AssumeRole of this role with AccessDenied (repeatable)",
+      collectRoleArn,
+    )
     .option("--latency <ms>", "add this latency to every API Gateway call", parseNonNegative)
     .option(
       "--error-rate <spec>",
@@ -213,9 +254,14 @@ export function registerSandboxCommand(program: Command): void {
       "check every call against this IAM policy (JSON), e.g. from `upg iam-policy`",
     )
     .addHelpText("after", EXAMPLES)
-    .action(async (opts: SandboxCommandOptions) => {
+    .action(async (opts: SandboxCommandOptions, cmd: Command) => {
       const signalled = waitForSignal(); // listen before starting, so an early Ctrl-C also stops cleanly
-      await runSandbox(opts, { write: (text) => process.stdout.write(text), waitForStop: () => signalled });
+      // `upg sandbox --region R` may be parsed as upg's global --region: either way, it is the sandbox's.
+      const region = globalOptions(cmd).region ?? opts.region;
+      await runSandbox(
+        { ...opts, region },
+        { write: (text) => process.stdout.write(text), waitForStop: () => signalled },
+      );
       process.exit(0);
     });
 }

@@ -1,5 +1,5 @@
 /**
- * SNS state of the sandbox: topics per region (the region comes from each request's SigV4 credential scope,
+ * SNS state of one account of the sandbox: topics per region (the region comes from each request's SigV4 credential scope,
  * as on AWS, where a topic lives in one region), and every message published, in order, for tests to read.
  */
 
@@ -42,11 +42,12 @@ export function topicArn(region: string, accountId: string, name: string): strin
 export class SnsState {
   /** region → topic name → topic. */
   private readonly topics = new Map<string, Map<string, SnsTopic>>();
-  readonly messages: SnsMessage[] = [];
 
+  /** `messages` may be shared by the SNS states of several accounts (one log of everything published). */
   constructor(
     readonly accountId: string,
     readonly defaultRegion: string,
+    readonly messages: SnsMessage[] = [],
   ) {
     this.seed();
   }

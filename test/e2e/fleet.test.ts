@@ -1,0 +1,317 @@
+// A fleet through the real CLI and SDK on the multi-account sandbox: 2 accounts × 2 regions, each reached by
+// assuming its role through STS; plan and drift over all of them with one merged report, a role that cannot
+// be assumed (the others still reported, exit 1), and shards merged with `upg report merge` equal to one run.
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { APIGatewayClient, GetUsagePlansCommand, UpdateUsagePlanCommand } from "@aws-sdk/client-api-gateway";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type E2E, type Project, pause, startE2E } from "./harness.js";
+
+let e2e: E2E;
+beforeAll(async () => {
+  e2e = await startE2E();
+});
+afterAll(async () => {
+  await e2e?.stop();
+});
+
+const FREE =
+  "plan_id: free\nname: Free\nrate_limit: 5\nburst_limit: 10\nstages: [{ api_name: weather-api, stage: dev }]\n";
+const REGIONS = ["us-east-1", "eu-west-1"];
+let nextAccount = 100_000_000_000;
+
+interface Fleet {
+  p: Project;
+  accounts: Array<{ name: string; id: string; role: string }>;
+  labels: string[];
+}
+
+/** A project with two accounts (fresh account ids) in two regions, each seeded and initialised (unless told). */
+async function fleet(opts: { init?: boolean } = {}): Promise<Fleet> {
+  const accounts = ["prod", "dev"].map((name) => {
+    const id = String(++nextAccount);
+    return { name, id, role: `arn:aws:iam::${id}:role/upg-deployer` };
+  });
+  const p = await e2e.project({
+    config: [
+      "accounts:",
+      ...accounts.map(
+        (a) => `  - { name: ${a.name}, role_arn: "${a.role}", regions: [${REGIONS.join(", ")}] }`,
+      ),
+    ].join("\n"),
+  });
+  await e2e.sb.sts.resetRoles();
+  p.writePlan("free.yaml", FREE);
+  const targets = accounts.flatMap((a) => REGIONS.map((region) => ({ a, region })));
+  if (opts.init !== false) {
+    // Side by side, as the account-regions are independent.
+    await Promise.all(
+      targets.map(async ({ a, region }) => {
+        await e2e.sb.admin.at({ account: a.id, region }).seed();
+        const init = await p.upg(["init", "--account", a.name, "--region", region]);
+        expect(init.stderr).toBe("");
+        expect(init.code).toBe(0);
+      }),
+    );
+  }
+  return { p, accounts, labels: targets.map(({ a, region }) => `${a.name}/${region}`) };
+}
+
+/** An API Gateway client in an account of the sandbox, through its role (as a console user would act). */
+async function apiGatewayIn(role: string, region: string): Promise<APIGatewayClient> {
+  const sts = new STSClient({
+    region,
+    endpoint: `${e2e.sb.apigatewayEndpoint}/sts`,
+    credentials: e2e.sb.credentials,
+  });
+  const c = (await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: "console" })))
+    .Credentials!;
+  sts.destroy();
+  return new APIGatewayClient({
+    endpoint: e2e.sb.apigatewayEndpoint,
+    region,
+    credentials: {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    },
+  });
+}
+
+interface FleetDoc {
+  kind: string;
+  command: string;
+  exit_code: number;
+  results: Array<{
+    account: string | null;
+    region: string;
+    status: string;
+    exit_code: number;
+    error?: string;
+    report?: {
+      account?: string;
+      changes?: Array<Record<string, unknown>>;
+      violations?: Array<Record<string, unknown>>;
+    };
+  }>;
+}
+
+/** The document without its timestamps (they differ between runs). */
+function timeless(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(timeless);
+  if (typeof v !== "object" || v === null) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => k !== "generated_at" && k !== "created_at" && k !== "detected_at")
+      .map(([k, x]) => [k, timeless(x)]),
+  );
+}
+
+describe("a fleet of 2 accounts × 2 regions", () => {
+  it("plan covers every account-region with one merged report; apply one shard at a time; drift names where", async () => {
+    const { p, accounts, labels } = await fleet();
+    const plan = await p.upg(["plan", "-o", "json", "--detailed-exitcode"]);
+    expect(plan.stderr).toBe("");
+    expect(plan.code).toBe(2);
+    const doc = JSON.parse(plan.stdout) as FleetDoc;
+    expect(doc.kind).toBe("upg-fleet-report");
+    expect(doc.command).toBe("plan");
+    expect(doc.exit_code).toBe(2);
+    expect(doc.results.map((r) => `${r.account}/${r.region}`).sort()).toEqual([...labels].sort());
+    for (const r of doc.results) {
+      expect(r).toMatchObject({ status: "ok", exit_code: 2 });
+      expect(r.report?.account).toBe(r.account);
+      expect(r.report?.changes).toEqual([
+        expect.objectContaining({ action: "create", planId: "free", account: r.account, region: r.region }),
+      ]);
+    }
+
+    // apply works on one account-region at a time, and says how to pick one.
+    const refused = await p.upg(["apply", "--auto-approve"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `upg apply works on one account-region at a time; this run covers 4: ${labels.join(", ")}.`,
+    );
+    expect(refused.stderr).toContain("--account NAME");
+    const applies = await Promise.all(
+      accounts.flatMap((a) =>
+        REGIONS.map((region) => p.upg(["apply", "--auto-approve", "--account", a.name, "--region", region])),
+      ),
+    );
+    for (const r of applies) expect(r.code).toBe(0);
+    // Each account-region has its own plan, in its own account.
+    const [prod] = accounts;
+    const api = await apiGatewayIn(prod!.role, "eu-west-1");
+    const live = (await api.send(new GetUsagePlansCommand({}))).items ?? [];
+    expect(live.map((x) => x.name)).toEqual(["Free"]);
+
+    // Drift in one account-region only: the report says which, on the header and on every line.
+    await pause();
+    await api.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: live[0]!.id!,
+        patchOperations: [{ op: "replace", path: "/throttle/rateLimit", value: "50" }],
+      }),
+    );
+    api.destroy();
+    const human = await p.upg(["drift"]);
+    expect(human.code).toBe(2);
+    for (const label of labels) expect(human.stdout).toContain(`== ${label} ==`);
+    const driftLines = human.stdout.split("\n").filter((l) => /rate/i.test(l) && /50/.test(l));
+    expect(driftLines.length).toBeGreaterThan(0);
+    for (const l of driftLines) expect(l.startsWith("prod/eu-west-1  ")).toBe(true);
+    expect(human.stdout).toContain("4 targets: all read.");
+
+    const json = JSON.parse((await p.upg(["drift", "-o", "json"])).stdout) as FleetDoc;
+    const drifted = json.results.filter((r) => (r.report?.violations ?? []).length > 0);
+    expect(drifted.map((r) => `${r.account}/${r.region}`)).toEqual(["prod/eu-west-1"]);
+    expect(drifted[0]!.report!.violations![0]).toMatchObject({
+      violation_type: "rate_limit_changed",
+      account: "prod",
+      region: "eu-west-1",
+    });
+    expect(json.exit_code).toBe(2);
+
+    // --region narrows to the matching account-regions.
+    const narrowed = JSON.parse(
+      (await p.upg(["drift", "-o", "json", "--region", "us-east-1"])).stdout,
+    ) as FleetDoc;
+    expect(narrowed.results.map((r) => `${r.account}/${r.region}`)).toEqual([
+      "dev/us-east-1",
+      "prod/us-east-1",
+    ]);
+    expect(narrowed.exit_code).toBe(0);
+  });
+
+  it("a role that cannot be assumed fails only its account's targets, with AWS's message; exit 1", async () => {
+    const { p, accounts } = await fleet();
+    const dev = accounts[1]!;
+    await e2e.sb.sts.setRole({ roleArn: dev.role, assumable: false });
+    const r = await p.upg(["drift", "-o", "json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as FleetDoc;
+    expect(doc.exit_code).toBe(1);
+    for (const res of doc.results) {
+      if (res.account === "dev") {
+        expect(res.status).toBe("error");
+        expect(res.error).toContain(`Cannot assume ${dev.role} for account dev:`);
+        expect(res.error).toMatch(/not authorized to perform: sts:AssumeRole|AccessDenied/);
+      } else {
+        expect(res).toMatchObject({ status: "ok", exit_code: 0 });
+      }
+    }
+    const human = await p.upg(["status"]);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain("dev/us-east-1  Error: Cannot assume");
+    expect(human.stdout).toContain("4 targets: 2 read, 2 failed (dev/eu-west-1, dev/us-east-1).");
+    // One shard of the broken account: a plain error.
+    const one = await p.upg(["plan", "--account", "dev", "--region", "us-east-1"]);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toContain(`Cannot assume ${dev.role} for account dev:`);
+  });
+
+  it("shards (one per account-region) merged with `upg report merge` equal one full run", async () => {
+    const { p, accounts } = await fleet();
+    const applies = await Promise.all(
+      accounts.map((a) => p.upg(["apply", "--auto-approve", "--account", a.name, "--region", "us-east-1"])),
+    );
+    for (const r of applies) expect(r.code).toBe(0);
+    const full = await p.upg(["drift", "-o", "json", "--fail-on-pending"]);
+    const files: string[] = [];
+    for (const a of accounts) {
+      for (const region of REGIONS) {
+        const shard = await p.upg([
+          "drift",
+          "-o",
+          "json",
+          "--fail-on-pending",
+          "--account",
+          a.name,
+          "--region",
+          region,
+        ]);
+        const shardDoc = JSON.parse(shard.stdout) as { kind: string; account: string; region: string };
+        expect(shardDoc).toMatchObject({ kind: "upg-drift-report", account: a.name, region });
+        const file = join(p.dir, `drift-${a.name}-${region}.json`);
+        writeFileSync(file, shard.stdout);
+        files.push(file);
+      }
+    }
+    const merged = await p.upg(["report", "merge", "-o", "json", "--fail-on-pending", ...files]);
+    expect(merged.stderr).toBe("");
+    expect(timeless(JSON.parse(merged.stdout))).toEqual(timeless(JSON.parse(full.stdout)));
+    expect(merged.code).toBe(full.code);
+
+    expect(merged.code).toBe(2);
+    const md = await p.upg(["report", "merge", "-o", "markdown", ...files]);
+    expect(md.stdout).toContain("## upg drift: 4 targets: all read.");
+    expect(md.stdout).toContain("### prod/eu-west-1");
+
+    const dup = await p.upg(["report", "merge", files[0]!, files[1]!, files[0]!]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain(`prod/us-east-1 is in both ${files[0]} and ${files[0]}.`);
+  });
+
+  it("init covers every account-region; before it, plan says per target what to do", async () => {
+    const { p, accounts, labels } = await fleet({ init: false });
+    for (const a of accounts)
+      for (const region of REGIONS) await e2e.sb.admin.at({ account: a.id, region }).seed();
+    const before = await p.upg(["plan"]);
+    expect(before.code).toBe(1);
+    for (const label of labels) {
+      expect(before.stdout).toContain(`${label}  Error: Table `);
+      expect(before.stdout).toContain(`${label}  Run \`upg init\``);
+    }
+    const init = await p.upg(["init"]);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    for (const label of labels) expect(init.stdout).toContain(`== ${label} ==`);
+    expect(init.stdout).toContain("upg is ready in 4 account-regions.");
+    const again = await p.upg(["init", "-o", "json"]);
+    expect(again.code).toBe(0);
+    const results = JSON.parse(again.stdout) as Array<{ account: string; region: string; status: string }>;
+    expect(results.map((r) => `${r.account}/${r.region}`).sort()).toEqual([...labels].sort());
+    expect(results.every((r) => r.status === "ok")).toBe(true);
+    const plan = await p.upg(["plan"]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+  });
+
+  it("an unknown --account, or a region no account has, is a clear error", async () => {
+    const { p } = await fleet({ init: false });
+    const bad = await p.upg(["plan", "--account", "prdo"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--account names no account in upg.config.yaml: prdo.");
+    expect(bad.stderr).toContain("prod, dev");
+    const region = await p.upg(["drift", "--region", "ap-south-1"]);
+    expect(region.code).toBe(1);
+    expect(region.stderr).toContain("--region ap-south-1: not a region of any account in upg.config.yaml.");
+  });
+
+  it("without accounts: the current credentials' account in every region given, the account unnamed", async () => {
+    const p = await e2e.project();
+    p.writePlan("free.yaml", FREE);
+    await e2e.sb.admin.at({ region: "eu-west-1" }).reset();
+    await e2e.sb.admin.at({ region: "eu-west-1" }).seed();
+    for (const region of REGIONS) expect((await p.upg(["init", "--region", region])).code).toBe(0);
+    const r = await p.upg(["plan", "-o", "json", "--region", "us-east-1", "--region", "eu-west-1"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as FleetDoc;
+    expect(doc.results.map((x) => [x.account, x.region, x.status])).toEqual([
+      [null, "eu-west-1", "ok"],
+      [null, "us-east-1", "ok"],
+    ]);
+    for (const x of doc.results) {
+      expect(x.report?.changes).toEqual([
+        expect.objectContaining({ action: "create", account: null, region: x.region }),
+      ]);
+    }
+    // One region: today's plan document, without an account.
+    const one = JSON.parse((await p.upg(["plan", "-o", "json"])).stdout) as {
+      region: string;
+      account?: string;
+    };
+    expect(one.region).toBe("us-east-1");
+    expect(one).not.toHaveProperty("account");
+  });
+});
