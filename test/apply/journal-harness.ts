@@ -49,9 +49,33 @@ export interface KillSwitch {
   /** Each step: what it was, and the change in flight then. */
   log: Array<{ step: number; call: string; change?: string; done: boolean }>;
   current?: string;
+  /**
+   * Changes of different plans run at once, so a call is put down to its plan's change in flight: by plan_id
+   * (the change started last for that plan), found from the call's API Gateway id or ownership tag.
+   */
+  byPlan?: Map<string, string>;
+  planOfId?: Map<string, string>;
 }
 
-function killable<T extends object>(target: T, stepNames: readonly string[], ks: KillSwitch): T {
+/** The plan_id a gateway write is for: createPlan's ownership tag, else the API Gateway id it names. */
+function planOfCall(ks: KillSwitch, name: string, args: unknown[], tagKey: string): string | undefined {
+  if (name === "createPlan") return (args[1] as Record<string, string> | undefined)?.[tagKey];
+  return typeof args[0] === "string" ? ks.planOfId?.get(args[0]) : undefined;
+}
+
+/** Notes which change is in flight for its plan (call on every change-started event). */
+export function noteStarted(ks: KillSwitch, change: { id: string; planId: string; apiGatewayId?: string }) {
+  ks.current = change.id;
+  (ks.byPlan ??= new Map()).set(change.planId, change.id);
+  if (change.apiGatewayId) (ks.planOfId ??= new Map()).set(change.apiGatewayId, change.planId);
+}
+
+function killable<T extends object>(
+  target: T,
+  stepNames: readonly string[],
+  ks: KillSwitch,
+  tagKey?: string,
+): T {
   return new Proxy(target, {
     get(obj, prop, recv) {
       const value = Reflect.get(obj, prop, recv);
@@ -66,10 +90,15 @@ function killable<T extends object>(target: T, stepNames: readonly string[], ks:
           ks.dead = true;
           return Promise.reject(new Killed(step));
         }
-        const entry = { step, call: name, ...(ks.current ? { change: ks.current } : {}), done: false };
+        const planId = tagKey === undefined ? undefined : planOfCall(ks, name, args, tagKey);
+        const change = (planId !== undefined ? ks.byPlan?.get(planId) : undefined) ?? ks.current;
+        const entry = { step, call: name, ...(change ? { change } : {}), done: false };
         ks.log.push(entry);
         return (value.apply(obj, args) as Promise<unknown>).then((v) => {
           entry.done = true;
+          // A new plan's id belongs to the plan_id whose ownership tag it was created with.
+          if (name === "createPlan" && typeof v === "string" && planId !== undefined)
+            (ks.planOfId ??= new Map()).set(v, planId);
           return v;
         });
       };
@@ -178,7 +207,7 @@ export async function startWorld(): Promise<World> {
         store: newStore,
         async apply(ks, hooks) {
           const runId = `run-${n}-${Math.random().toString(16).slice(2, 10)}`;
-          const live = ks ? killable(newLive(), LIVE_STEPS, ks) : newLive();
+          const live = ks ? killable(newLive(), LIVE_STEPS, ks, config.ownership_tag_key) : newLive();
           const base = hooks?.wrapStore ? hooks.wrapStore(newStore()) : newStore();
           const store = ks ? killable(base, STORE_STEPS, ks) : base;
           try {
@@ -197,7 +226,7 @@ export async function startWorld(): Promise<World> {
               {
                 approve: async (plan) => ({ plan }),
                 onEvent: (e) => {
-                  if (ks && e.type === "change-started") ks.current = e.change.id;
+                  if (ks && e.type === "change-started") noteStarted(ks, e.change);
                   hooks?.onEvent?.(e);
                 },
               },
