@@ -66,8 +66,14 @@ function planOfCall(ks: KillSwitch, name: string, args: unknown[], tagKey: strin
 /** Notes which change is in flight for its plan (call on every change-started event). */
 export function noteStarted(ks: KillSwitch, change: { id: string; planId: string; apiGatewayId?: string }) {
   ks.current = change.id;
-  (ks.byPlan ??= new Map()).set(change.planId, change.id);
-  if (change.apiGatewayId) (ks.planOfId ??= new Map()).set(change.apiGatewayId, change.planId);
+  ks.byPlan ??= new Map();
+  ks.byPlan.set(change.planId, change.id);
+  if (change.apiGatewayId) notePlanId(ks, change.apiGatewayId, change.planId);
+}
+
+function notePlanId(ks: KillSwitch, id: string, planId: string) {
+  ks.planOfId ??= new Map();
+  ks.planOfId.set(id, planId);
 }
 
 function killable<T extends object>(
@@ -98,7 +104,7 @@ function killable<T extends object>(
           entry.done = true;
           // A new plan's id belongs to the plan_id whose ownership tag it was created with.
           if (name === "createPlan" && typeof v === "string" && planId !== undefined)
-            (ks.planOfId ??= new Map()).set(v, planId);
+            notePlanId(ks, v, planId);
           return v;
         });
       };
