@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
-import type { RunEvent } from "../../src/apply/apply-plan.js";
+import { DEFAULT_CONCURRENCY, type RunEvent } from "../../src/apply/apply-plan.js";
 import { makePlan } from "../../src/apply/make-plan.js";
 import { type RunApplyOutcome, runApply } from "../../src/apply/run-apply.js";
 import { createLiveGateway } from "../../src/live/gateway.js";
@@ -132,7 +132,12 @@ export interface KillProject {
   /** One run of the real flow; with a kill switch, calls die from its step on. */
   apply(
     ks?: KillSwitch,
-    hooks?: { onEvent?: (e: RunEvent) => void; wrapStore?: (s: Store) => Store },
+    hooks?: {
+      onEvent?: (e: RunEvent) => void;
+      wrapStore?: (s: Store) => Store;
+      wrapLive?: (l: LiveGateway) => LiveGateway;
+      signal?: AbortSignal;
+    },
   ): Promise<{ outcome?: RunApplyOutcome; killed: boolean; runId: string }>;
   plan(): Promise<Plan>;
   store(): Store;
@@ -213,7 +218,8 @@ export async function startWorld(): Promise<World> {
         store: newStore,
         async apply(ks, hooks) {
           const runId = `run-${n}-${Math.random().toString(16).slice(2, 10)}`;
-          const live = ks ? killable(newLive(), LIVE_STEPS, ks, config.ownership_tag_key) : newLive();
+          const made = hooks?.wrapLive ? hooks.wrapLive(newLive()) : newLive();
+          const live = ks ? killable(made, LIVE_STEPS, ks, config.ownership_tag_key) : made;
           const base = hooks?.wrapStore ? hooks.wrapStore(newStore()) : newStore();
           const store = ks ? killable(base, STORE_STEPS, ks) : base;
           try {
@@ -228,9 +234,12 @@ export async function startWorld(): Promise<World> {
                 ownershipTagKey: config.ownership_tag_key,
                 lockTtlSeconds: config.lock.ttl_seconds,
                 lockWaitMs: 5000,
+                // The engine as it runs plans' changes side by side (the kill points land mid-concurrency).
+                concurrency: DEFAULT_CONCURRENCY,
               },
               {
                 approve: async (plan) => ({ plan }),
+                ...(hooks?.signal ? { signal: hooks.signal } : {}),
                 onEvent: (e) => {
                   if (ks && e.type === "change-started") noteStarted(ks, e.change);
                   hooks?.onEvent?.(e);
