@@ -5,13 +5,13 @@
 //
 //   npm run build && node bench/apply-speed.mjs                      both parts below
 //   node bench/apply-speed.mjs calls --plans 300 --keys-per-plan 20  DynamoDB calls per change (scale 0.01)
-//   node bench/apply-speed.mjs wall --plans 300 --keys-per-plan 0    wall ÷ floor, 100 ms latency (scale 0.1)
+//   node bench/apply-speed.mjs wall --plans 300 --keys-per-plan 0    wall ÷ floor, 100 ms latency (real time)
 //   options: --time-scale S, --latency-ms L, --concurrency C (plans whose changes run at once within a
 //   phase, passed as UPG_APPLY_CONCURRENCY; default 8; 1 is one change at a time), --json
 //
 // The floor: AWS allows 10 requests/s with a burst of 40; upg paces 10% under that (9/s, burst 36), so N API
 // calls take at least (N − 36) / 9 s (scaled by the time scale). Injected latency scales with time too; the
-// DynamoDB calls (dynalite, local) do not, which is why the wall-time part runs at a time scale closer to 1.
+// DynamoDB calls (dynalite, local) do not, which is why the wall-time part runs in real time (scale 1).
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -44,7 +44,7 @@ function parseArgs(argv) {
 
 const DEFAULTS = {
   calls: { plans: 300, keysPerPlan: 20, timeScale: 0.01, latencyMs: 100, concurrency: 8 },
-  wall: { plans: 300, keysPerPlan: 0, timeScale: 0.1, latencyMs: 100, concurrency: 8 },
+  wall: { plans: 300, keysPerPlan: 0, timeScale: 1, latencyMs: 100, concurrency: 8 },
 };
 
 const log = (s) => process.stdout.write(`${s}\n`);
