@@ -68,10 +68,10 @@ interface Waiting {
 export class AuditQueue {
   private waiting: Waiting[] = [];
   private writing = false;
-  /** Batches written (appendAuditBatch calls). */
+  /** Batches written (one appendAudit or appendAuditBatch call each). */
   batches = 0;
 
-  constructor(private readonly store: Pick<Store, "appendAuditBatch">) {}
+  constructor(private readonly store: Pick<Store, "appendAudit" | "appendAuditBatch">) {}
 
   append(entries: readonly AuditEntry[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -88,7 +88,9 @@ export class AuditQueue {
         this.waiting = [];
         try {
           this.batches++;
-          await this.store.appendAuditBatch(batch.flatMap((w) => w.entries));
+          const entries = batch.flatMap((w) => w.entries);
+          if (entries.length === 1) await this.store.appendAudit(entries[0]!);
+          else await this.store.appendAuditBatch(entries);
           for (const w of batch) w.resolve();
         } catch (err) {
           for (const w of batch) w.reject(err);

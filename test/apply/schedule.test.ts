@@ -69,7 +69,12 @@ describe("AuditQueue", () => {
     const batches: string[][] = [];
     let inFlight = 0;
     let most = 0;
+    const single: string[] = [];
     const q = new AuditQueue({
+      appendAudit: async (e) => {
+        single.push(e.change_id);
+        return {} as never;
+      },
       appendAuditBatch: async (entries) => {
         inFlight++;
         most = Math.max(most, inFlight);
@@ -79,24 +84,30 @@ describe("AuditQueue", () => {
         return [];
       },
     });
-    const first = q.append([entry("a")]);
-    const rest = [q.append([entry("b"), entry("c")]), q.append([entry("d")])];
+    const first = q.append([entry("a"), entry("b")]);
+    const rest = [q.append([entry("c")]), q.append([entry("d")])];
     await Promise.all([first, ...rest]);
     expect(most).toBe(1);
-    expect(batches).toEqual([["a"], ["b", "c", "d"]]);
+    expect(batches).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+    ]);
     expect(q.batches).toBe(2);
+    // A batch of one row is a plain append.
+    await q.append([entry("e")]);
+    expect(single).toEqual(["e"]);
+    expect(q.batches).toBe(3);
   });
 
   it("a batch that fails fails each of its callers, and the next batch is still written", async () => {
     let calls = 0;
-    const q = new AuditQueue({
-      appendAuditBatch: async () => {
-        calls++;
-        await new Promise((r) => setTimeout(r, 2));
-        if (calls === 2) throw new Error("throttled");
-        return [];
-      },
-    });
+    const write = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 2));
+      if (calls === 2) throw new Error("throttled");
+      return [] as never;
+    };
+    const q = new AuditQueue({ appendAudit: write, appendAuditBatch: write });
     const a = q.append([entry("a")]);
     const b = q.append([entry("b")]);
     const c = q.append([entry("c")]);
