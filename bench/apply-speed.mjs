@@ -5,12 +5,13 @@
 //
 //   npm run build && node bench/apply-speed.mjs                      both parts below
 //   node bench/apply-speed.mjs calls --plans 300 --keys-per-plan 20  DynamoDB calls per change (scale 0.01)
-//   node bench/apply-speed.mjs wall --plans 300 --keys-per-plan 0    wall ÷ floor, 100 ms latency (scale 0.1)
-//   options: --time-scale S, --latency-ms L
+//   node bench/apply-speed.mjs wall --plans 300 --keys-per-plan 0    wall ÷ floor, 100 ms latency (real time)
+//   options: --time-scale S, --latency-ms L, --concurrency C (plans whose changes run at once within a
+//   phase, passed as UPG_APPLY_CONCURRENCY; default 8; 1 is one change at a time), --json
 //
 // The floor: AWS allows 10 requests/s with a burst of 40; upg paces 10% under that (9/s, burst 36), so N API
 // calls take at least (N − 36) / 9 s (scaled by the time scale). Injected latency scales with time too; the
-// DynamoDB calls (dynalite, local) do not, which is why the wall-time part runs at a time scale closer to 1.
+// DynamoDB calls (dynalite, local) do not, which is why the wall-time part runs in real time (scale 1).
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -34,14 +35,16 @@ function parseArgs(argv) {
     else if (a === "--keys-per-plan") opts.keysPerPlan = Number(argv[++i]);
     else if (a === "--time-scale") opts.timeScale = Number(argv[++i]);
     else if (a === "--latency-ms") opts.latencyMs = Number(argv[++i]);
+    else if (a === "--concurrency") opts.concurrency = Number(argv[++i]);
+    else if (a === "--json") continue;
     else throw new Error(`unknown argument "${a}" (parts: calls, wall)`);
   }
   return { parts: parts.length > 0 ? parts : ["calls", "wall"], opts };
 }
 
 const DEFAULTS = {
-  calls: { plans: 300, keysPerPlan: 20, timeScale: 0.01, latencyMs: 100 },
-  wall: { plans: 300, keysPerPlan: 0, timeScale: 0.1, latencyMs: 100 },
+  calls: { plans: 300, keysPerPlan: 20, timeScale: 0.01, latencyMs: 100, concurrency: 8 },
+  wall: { plans: 300, keysPerPlan: 0, timeScale: 1, latencyMs: 100, concurrency: 8 },
 };
 
 const log = (s) => process.stdout.write(`${s}\n`);
@@ -199,6 +202,7 @@ async function run(part, size) {
       ...sb.env(),
       AWS_ENDPOINT_URL_API_GATEWAY: gateway.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      UPG_APPLY_CONCURRENCY: String(size.concurrency),
     };
     expectOk("upg init", await upg(["init"], { cwd: dir, env }));
     await sb.admin.setFaults({ latencyMs: size.latencyMs });
@@ -229,7 +233,8 @@ async function run(part, size) {
       wallOverAwsFloor: r2(res.ms / awsFloorMs),
     };
     log(
-      `${part}: ${size.plans} plans × ${size.keysPerPlan} keys, time scale ${size.timeScale}, latency ${size.latencyMs} ms: ` +
+      `${part}: ${size.plans} plans × ${size.keysPerPlan} keys, time scale ${size.timeScale}, latency ${size.latencyMs} ms, ` +
+        `concurrency ${size.concurrency}: ` +
         `${executed} changes, ${apiCalls} API calls (${figures.throttled} 429s), ${dyn.total} DynamoDB calls ` +
         `(${figures.dynamodbCallsPerChange} per change), ${figures.wallMs} ms = ${figures.wallOverPacedFloor}× the paced floor ` +
         `(${figures.pacedFloorMs} ms; ${figures.wallOverAwsFloor}× AWS's)`,

@@ -1,5 +1,5 @@
-// Runs a Plan through API Gateway (src/live) and DynamoDB (src/store), one change at a time, with the
-// master record of the change's plan as its journal:
+// Runs a Plan through API Gateway (src/live) and DynamoDB (src/store), with the master record of each
+// change's plan as its journal:
 //
 //   1. fence      this run still holds the apply lock (else: stop, write nothing more); the lock is a lease
 //                 renewed in the background (src/apply/lease.ts), so a fence is a DynamoDB call only when
@@ -7,12 +7,15 @@
 //   2. intent     the record gets `pending` (the change, what the plan must end with), conditionally
 //   3. the call   API Gateway (nothing for a record-only change)
 //   4. fence
-//   5. audit      one row, with the ids AWS returned
+//   5. audit      one row, with the ids AWS returned (rows of changes finishing together go in one batch)
 //   6. complete   the record moves forward (src/diff/records.ts) and `pending` is cleared, conditionally
 //
-// A run stopped between any two steps leaves `pending` behind; the next run rolls it forward from live
-// state (src/diff/recover.ts) before it plans. Every change ends ok, failed or skipped; a signal stops the
-// run before the next change.
+// A plan's consecutive key changes are one group: one intent naming them all, the calls, their rows, one
+// completion. Phases of the order table run one after another; within a phase, the plans' changes run side by
+// side (src/apply/schedule.ts), each plan's in order, so each record is only ever written by one change at a
+// time. A run stopped between any two steps leaves `pending` behind; the next run rolls it forward from live
+// state (src/diff/recover.ts) before it plans. Every change ends ok, failed or skipped; a signal lets the
+// changes in flight finish and starts no other.
 
 import { CallNotSent } from "../abort.js";
 import { nextRecord, type RecordStep, recordAfterStep } from "../diff/records.js";
@@ -25,6 +28,7 @@ import type { MasterRecord } from "../model/record.js";
 import { PROJECT_TAG_KEY } from "../model/spec.js";
 import { type DesiredPlan, stageKey } from "../model/state.js";
 import type { AuditEntry, Store } from "../store/index.js";
+import { AuditQueue, inPool, phaseLanes } from "./schedule.js";
 
 export type RunEvent =
   | { type: "change-started"; change: Change }
@@ -46,7 +50,11 @@ export interface ApplyDeps {
   signal?: AbortSignal;
   /** Written on every audit row of the run when set, e.g. `auto-fix`. */
   trigger?: string;
+  /** How many plans' changes run at once within one phase of the order table (default 8). */
+  concurrency?: number;
 }
+
+export const DEFAULT_CONCURRENCY = 8;
 
 interface RunState {
   /** API Gateway id per plan_id, as it is after the changes run so far. */
@@ -161,13 +169,52 @@ function halfDone(c: Change, err: unknown): string {
   return ` (its ${stages.length === 1 ? "stage" : "stages"} ${stages.join(", ")} ${stages.length === 1 ? "was" : "were"} detached first; the plan itself is still there)`;
 }
 
-const callsMade = (deps: ApplyDeps) => Object.values(deps.live.callCounts()).reduce((a, b) => a + b, 0);
+/** The operation a change sends first (every gateway write method starts with a write of its own). */
+function firstOperation(c: Change): string {
+  if (c.resource === "stage") return "UpdateUsagePlan";
+  switch (c.action) {
+    case "create":
+    case "recreate":
+      return "CreateUsagePlan";
+    case "adopt":
+      return "TagResource";
+    case "delete":
+    case "remove":
+      return (c.live?.stages ?? []).length > 0 ? "UpdateUsagePlan" : "DeleteUsagePlan";
+    case "attach":
+      return "CreateUsagePlanKey";
+    case "detach":
+      return "DeleteUsagePlanKey";
+    default:
+      return "UpdateUsagePlan";
+  }
+}
+
+/** The gateway as one change sees it: how many of its methods the change has called so far. */
+function counted(live: LiveGateway): { live: LiveGateway; calls: () => number } {
+  let n = 0;
+  const wrapped = new Proxy(live, {
+    get(obj, prop, recv) {
+      const value = Reflect.get(obj, prop, recv);
+      if (typeof value !== "function" || prop === "callCounts") return value;
+      return (...args: unknown[]) => {
+        n++;
+        return value.apply(obj, args);
+      };
+    },
+  });
+  return { live: wrapped, calls: () => n };
+}
 
 /** The API call(s) of one change. Never throws: a failure is the result. */
-async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<ChangeResult> {
+async function runChange(c: Change, runDeps: ApplyDeps, st: RunState): Promise<ChangeResult> {
   const base = resultBase(c);
   if (c.resource === "record") return { ...base, outcome: "ok" };
-  const before = callsMade(deps);
+  // Other changes run at the same time, so the gateway's own call counters cannot tell whether this change
+  // sent anything: the change counts its own calls. The pacer throws CallNotSent only when nothing of that
+  // operation was sent (a stop after a 5xx or a timeout rethrows that error instead).
+  const own = counted(runDeps.live);
+  const deps = { ...runDeps, live: own.live };
   try {
     if (c.resource === "stage") {
       await deps.live.updatePlan(c.apiGatewayId!, [{ op: "remove", path: "/apiStages", value: c.stage! }]);
@@ -189,7 +236,7 @@ async function runChange(c: Change, deps: ApplyDeps, st: RunState): Promise<Chan
     };
   } catch (err) {
     // Stopped before its first call was sent: the change did not happen at all.
-    if (err instanceof CallNotSent && callsMade(deps) === before)
+    if (err instanceof CallNotSent && own.calls() === 1 && err.operation === firstOperation(c))
       return { ...base, outcome: "skipped", error: `not run: ${err.message}` };
     if (c.resource === "plan") st.planFailures.set(c.planId, c.action);
     if (c.resource === "key" && c.action === "detach") st.stuckKeys.add(c.keyId!);
@@ -379,7 +426,6 @@ export async function applyPlan(
     if (!st.ids.has(c.planId) && !journalOnly(c)) st.ids.set(c.planId, c.apiGatewayId);
     if (!st.keys.has(c.planId)) st.keys.set(c.planId, new Set(plan.live_keys[c.planId] ?? []));
   });
-  const results: ChangeResult[] = [];
   const byChange = new Map<string, ChangeResult>();
   let stopped: string | undefined;
   const stop = (reason: string) => {
@@ -387,24 +433,118 @@ export async function applyPlan(
     stopped = reason;
     deps.onEvent?.({ type: "stopping", reason });
   };
+  const audit = new AuditQueue(deps.store);
   const finish = (c: Change, r: ChangeResult) => {
-    results.push(r);
     byChange.set(c.id, r);
     deps.onEvent?.({ type: "change-done", change: c, result: r });
   };
 
-  for (const [i, c] of plan.changes.entries()) {
-    if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
-    if (stopped) {
-      const r: ChangeResult = { ...resultBase(c), outcome: "skipped", error: `not run: ${stopped}` };
-      results.push(r);
-      byChange.set(c.id, r);
-      continue;
+  /**
+   * A group of key changes of one plan, journalled together: one intent naming them all (pending.group), the
+   * API calls one by one, their audit rows in one batch, one outcome write. A stop anywhere leaves the intent,
+   * and the next run rolls each change of the group forward (src/diff/recover.ts).
+   */
+  const runGroup = async (changes: Change[], last: boolean): Promise<void> => {
+    const planId = changes[0]!.planId;
+    const runnable: Change[] = [];
+    for (const c of changes) {
+      const blocked = blockedBy(c, st);
+      if (blocked) finish(c, { ...resultBase(c), outcome: "skipped", error: blocked });
+      else runnable.push(c);
     }
+    if (runnable.length === 0) return;
+    const now = () => deps.clock().toISOString();
+    let rec = st.records.get(planId)!;
+    const t0 = Date.now();
+    try {
+      await deps.fence?.();
+      const id = st.ids.get(planId);
+      const group = runnable.map((c) =>
+        pendingFor(c, {
+          runId: deps.runId,
+          actor: deps.actor,
+          now: now(),
+          ...(id ? { apiGatewayId: id } : {}),
+          fresh: false,
+        }),
+      );
+      rec = await deps.store.putRecord({ ...rec, pending: { ...group[0]!, group } }, rec.version);
+      st.records.set(planId, rec);
+    } catch (err) {
+      stop(errorMessage(err));
+      for (const c of runnable)
+        finish(c, {
+          ...resultBase(c),
+          outcome: "failed",
+          error: `not run: ${errorMessage(err)}`,
+          ms: Date.now() - t0,
+        });
+      return;
+    }
+    const ran: Array<{ c: Change; r: ChangeResult }> = [];
+    const notRun: Array<{ c: Change; r: ChangeResult }> = [];
+    for (const c of runnable) {
+      if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
+      if (stopped) {
+        notRun.push({ c, r: { ...resultBase(c), outcome: "skipped", error: `not run: ${stopped}` } });
+        continue;
+      }
+      const t1 = Date.now();
+      deps.onEvent?.({ type: "change-started", change: c });
+      const r = { ...(await runChange(c, deps, st)), ms: Date.now() - t1 };
+      (r.outcome === "skipped" ? notRun : ran).push({ c, r });
+      // Progress streams per change; a journal write that fails after it is reported by the `stopping` event
+      // and in the results.
+      if (r.outcome !== "skipped") deps.onEvent?.({ type: "change-done", change: c, result: r });
+    }
+    const done = (auditError?: string, error?: string) => {
+      for (const { c, r } of ran) {
+        const out = { ...r, ...(auditError ? { auditError } : {}), ...(error && !r.error ? { error } : {}) };
+        byChange.set(c.id, out);
+      }
+      for (const { c, r } of notRun) byChange.set(c.id, r);
+    };
+    try {
+      if (ran.length > 0) {
+        await deps.fence?.();
+        await audit.append(ran.map(({ c, r }) => auditEntry(deps, c, r)));
+      }
+    } catch (err) {
+      stop(errorMessage(err));
+      done(`${errorMessage(err)} (the next run records this change)`);
+      return;
+    }
+    for (const { c, r } of ran) byChange.set(c.id, r);
+    try {
+      let next: MasterRecord | undefined = withoutPending(rec);
+      for (const { c, r } of ran) {
+        next = recordAfterStep(
+          next!,
+          stepOf(c, r, c.desired ?? ix.desired.get(planId), ix, now(), deps.actor),
+        );
+      }
+      // As after the plan's last change alone: only when that change ran.
+      if (last && ran.at(-1)?.c === changes.at(-1))
+        next = settle(planId, next, ix, st, byChange, now(), deps.actor);
+      await deps.fence?.();
+      st.records.set(planId, await deps.store.putRecord(withoutPending(next ?? rec), rec.version));
+    } catch (err) {
+      stop(errorMessage(err));
+      done(
+        undefined,
+        `recorded in the audit log, but the master record could not be written: ${errorMessage(err)} (the next run completes it)`,
+      );
+      return;
+    }
+    done();
+  };
+
+  /** One change on its own (not a group), journalled as in steps 1–6 above. */
+  const runOne = async (c: Change, i: number): Promise<void> => {
     const blocked = blockedBy(c, st);
     if (blocked) {
       finish(c, { ...resultBase(c), outcome: "skipped", error: blocked });
-      continue;
+      return;
     }
     const t0 = Date.now();
     deps.onEvent?.({ type: "change-started", change: c });
@@ -435,7 +575,7 @@ export async function applyPlan(
         error: `not run: ${errorMessage(err)}`,
         ms: Date.now() - t0,
       });
-      continue;
+      return;
     }
 
     // 3. the call.
@@ -453,19 +593,18 @@ export async function applyPlan(
       } catch (err) {
         stop(errorMessage(err));
       }
-      results.push(ran);
       byChange.set(c.id, ran);
-      continue;
+      return;
     }
 
     // 4–6. fence, audit, complete. A failure here leaves `pending` for the next run to finish.
     try {
       await deps.fence?.();
-      await deps.store.appendAudit(auditEntry(deps, c, ran));
+      await audit.append([auditEntry(deps, c, ran)]);
     } catch (err) {
       stop(errorMessage(err));
       finish(c, { ...ran, auditError: `${errorMessage(err)} (the next run records this change)` });
-      continue;
+      return;
     }
     byChange.set(c.id, ran);
     try {
@@ -490,10 +629,68 @@ export async function applyPlan(
           ran.error ??
           `recorded in the audit log, but the master record could not be written: ${errorMessage(err)} (the next run completes it)`,
       });
-      continue;
+      return;
     }
     finish(c, ran);
+  };
+
+  /** What a stop leaves: the change is not run. */
+  const notRunNow = (c: Change) =>
+    byChange.set(c.id, { ...resultBase(c), outcome: "skipped", error: `not run: ${stopped}` });
+
+  /**
+   * One plan's changes within one phase, in order: its groups of key changes, and its other changes one at a
+   * time. A stop (a signal, a journal write that failed) lets the change in flight finish and starts no other.
+   */
+  const runLane = async (lane: readonly number[]): Promise<void> => {
+    for (let k = 0; k < lane.length; ) {
+      const i = lane[k]!;
+      const c = plan.changes[i]!;
+      if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
+      if (stopped) {
+        for (const j of lane.slice(k)) notRunNow(plan.changes[j]!);
+        return;
+      }
+      const size = groupSize(lane, k);
+      if (size > 1) {
+        const last = lane[k + size - 1]!;
+        await runGroup(
+          lane.slice(k, k + size).map((j) => plan.changes[j]!),
+          lastOf.get(c.planId) === last,
+        );
+      } else await runOne(c, i);
+      k += size;
+    }
+  };
+
+  /** The size of the group of key changes starting at lane[k]: same plan, same action, consecutive. */
+  const groupSize = (lane: readonly number[], k: number): number => {
+    const c = plan.changes[lane[k]!]!;
+    if (c.resource !== "key" || !st.records.has(c.planId)) return 1;
+    let n = 1;
+    while (k + n < lane.length) {
+      const x = plan.changes[lane[k + n]!]!;
+      if (x.resource !== "key" || x.action !== c.action) break;
+      n++;
+    }
+    return n;
+  };
+
+  // The order table (src/diff/order.ts) is kept: the changes of one phase all finish before the next phase
+  // starts. Within a phase, each plan's changes run in order, and up to `concurrency` plans at once.
+  const limit = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
+  for (const lanes of phaseLanes(plan.changes)) {
+    if (!stopped && deps.signal?.aborted) stop(String(deps.signal.reason ?? "interrupted"));
+    if (stopped) {
+      for (const lane of lanes) for (const i of lane) notRunNow(plan.changes[i]!);
+      continue;
+    }
+    await inPool(lanes, limit, runLane);
   }
+  const results = plan.changes.flatMap((c) => {
+    const r = byChange.get(c.id);
+    return r ? [r] : [];
+  });
   return {
     run_id: deps.runId,
     started_at: started,

@@ -15,6 +15,7 @@ export async function writeRecovery(
   for (const r of recovery.recoveries) {
     await fence?.();
     if (r.audit) await store.appendAudit(r.audit);
+    if (r.audits) await store.appendAuditBatch(r.audits);
     if (r.record) {
       records.set(r.planId, await store.putRecord(r.record, r.expectedVersion));
     } else {

@@ -45,6 +45,8 @@ export interface Recovery {
   expectedVersion: number;
   /** The audit row to append first, when the change ran and no row was written. */
   audit?: OwedAuditEntry;
+  /** For a group of changes (PendingChange.group): the rows owed, in order (audit is then unset). */
+  audits?: OwedAuditEntry[];
   /** One line for the user. */
   note: string;
 }
@@ -61,7 +63,7 @@ export function auditKey(runId: string, changeId: string): string {
 
 /** The pending records that need a look at the audit log first. */
 export function pendingChanges(records: readonly MasterRecord[]): PendingChange[] {
-  return records.flatMap((r) => (r.pending ? [r.pending] : []));
+  return records.flatMap((r) => (r.pending ? (r.pending.group ?? [r.pending]) : []));
 }
 
 interface Finding {
@@ -192,6 +194,38 @@ function recoverOne(r: MasterRecord, input: RecoveryInput): Recovery {
   return out;
 }
 
+/**
+ * A group of key changes: each rolled forward in order from its audit row or live state (a stop can leave
+ * any prefix of the group run, and any prefix of its rows written); one row owed per change that ran
+ * without one.
+ */
+function recoverGroup(r: MasterRecord, input: RecoveryInput): Recovery {
+  const group = r.pending!.group!;
+  const { pending: _group, ...base } = r;
+  let rec: MasterRecord = base;
+  const audits: OwedAuditEntry[] = [];
+  const ran: string[] = [];
+  const notRun: string[] = [];
+  for (const p of group) {
+    const one = recoverOne({ ...rec, pending: p }, input);
+    if (one.record) rec = { ...one.record, version: r.version };
+    if (one.audit) audits.push(one.audit);
+    (one.executed ? ran : notRun).push(p.key_id ?? p.change_id);
+  }
+  const first = group[0]!;
+  const what = `${group.length} key changes of ${first.change_id.split(":")[1] ?? r.plan_id} (run ${first.run_id.slice(0, 8)})`;
+  const out: Recovery = {
+    planId: r.plan_id,
+    pending: r.pending!,
+    executed: ran.length > 0,
+    expectedVersion: r.version,
+    record: rec,
+    note: `${what}: ${ran.length} had run, recorded them${notRun.length > 0 ? `; ${notRun.length} did not happen and are planned again` : ""}.`,
+  };
+  if (audits.length > 0) out.audits = audits;
+  return out;
+}
+
 export function planRecovery(input: RecoveryInput): RecoveryPlan {
   const recoveries: Recovery[] = [];
   const records: MasterRecord[] = [];
@@ -200,7 +234,7 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
       records.push(r);
       continue;
     }
-    const rec = recoverOne(r, input);
+    const rec = r.pending.group ? recoverGroup(r, input) : recoverOne(r, input);
     recoveries.push(rec);
     if (rec.record) records.push(rec.record);
   }

@@ -88,6 +88,11 @@ export interface PendingChange {
   keys?: string[];
   /** The intent created the record (a brand-new plan): undone by deleting the record when nothing ran. */
   fresh?: boolean;
+  /**
+   * A group of key changes of this plan journalled by one intent (this entry is the first of them): every
+   * change of the group in order, each as it would be pending alone. Recovery rolls each one forward.
+   */
+  group?: PendingChange[];
 }
 
 /** One executed change in `usage-plans-audit`; append-only, hash-chained. */

@@ -233,7 +233,26 @@ async function rowStands(ctx: StoreContext, record: AuditRecord): Promise<boolea
  * row already at head+1 is another writer's (or one an interrupted append left): the head is moved over it
  * when it chains from the head, and the append retried.
  */
-export async function appendAudit(ctx: StoreContext, entry: AuditEntry): Promise<AuditRecord> {
+export function appendAudit(ctx: StoreContext, entry: AuditEntry): Promise<AuditRecord> {
+  return serialized(ctx, () => appendOne(ctx, entry));
+}
+
+/**
+ * Runs appends through one store one after another, in the order they were asked for. The chain is safe
+ * either way (every append is conditional on the head), but callers of one store racing each other would
+ * only make one another retry.
+ */
+function serialized<T>(ctx: StoreContext, work: () => Promise<T>): Promise<T> {
+  const run = (ctx.auditTail ?? Promise.resolve()).then(work, work);
+  const tail = run.catch(() => undefined);
+  ctx.auditTail = tail;
+  void tail.then(() => {
+    if (ctx.auditTail === tail) ctx.auditTail = undefined;
+  });
+  return run;
+}
+
+async function appendOne(ctx: StoreContext, entry: AuditEntry): Promise<AuditRecord> {
   const table = ctx.tables.audit;
   const plain = normalise(entry);
   let blocked: string | undefined;
@@ -292,11 +311,12 @@ export async function appendAudit(ctx: StoreContext, entry: AuditEntry): Promise
  *   append that reads the head (or repairAuditHead) writes them, with the same content, before it goes on;
  * - appenders race on the head's condition only; the loser reads the head again and seals afresh.
  */
-export async function appendAuditBatch(
-  ctx: StoreContext,
-  entries: readonly AuditEntry[],
-): Promise<AuditRecord[]> {
-  if (entries.length === 1) return [await appendAudit(ctx, entries[0]!)];
+export function appendAuditBatch(ctx: StoreContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+  return serialized(ctx, () => appendMany(ctx, entries));
+}
+
+async function appendMany(ctx: StoreContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+  if (entries.length === 1) return [await appendOne(ctx, entries[0]!)];
   const table = ctx.tables.audit;
   const written: AuditRecord[] = [];
   let rest = entries.map(normalise);

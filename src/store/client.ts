@@ -28,6 +28,11 @@ export interface StoreContext {
    * reading the head again. Only a hint: every append is conditional, and a stale hint is read afresh.
    */
   auditHead?: { seq: number; hash: string };
+  /**
+   * The append in progress through this store, if any: appends through one store run one after another, so
+   * that concurrent callers (apply runs changes of different plans at once) never race on `auditHead`.
+   */
+  auditTail?: Promise<unknown>;
 }
 
 /** The clients of one store: connect and request timeouts that fail the call, as for API Gateway. */

@@ -33,7 +33,8 @@ describe("a run that lost its lock", () => {
           const name = String(prop);
           return async (...args: unknown[]) => {
             if (name === "renewLock" && theft) await theft;
-            if (["putRecord", "appendAudit", "deleteRecord"].includes(name)) writes.push(name);
+            if (["putRecord", "appendAudit", "appendAuditBatch", "deleteRecord"].includes(name))
+              writes.push(name);
             const out = await v.apply(obj, args);
             if (name === "appendAudit" && !theft) {
               theft = (async () => {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APIGatewayClient, GetUsagePlanKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
-import type { RunEvent } from "../../src/apply/apply-plan.js";
+import { DEFAULT_CONCURRENCY, type RunEvent } from "../../src/apply/apply-plan.js";
 import { makePlan } from "../../src/apply/make-plan.js";
 import { type RunApplyOutcome, runApply } from "../../src/apply/run-apply.js";
 import { createLiveGateway } from "../../src/live/gateway.js";
@@ -31,7 +31,7 @@ const LIVE_STEPS = [
   "tagPlan",
   "untagPlan",
 ];
-const STORE_STEPS = ["putRecord", "deleteRecord", "appendAudit"];
+const STORE_STEPS = ["putRecord", "deleteRecord", "appendAudit", "appendAuditBatch"];
 
 export class Killed extends Error {
   constructor(step: number) {
@@ -49,26 +49,62 @@ export interface KillSwitch {
   /** Each step: what it was, and the change in flight then. */
   log: Array<{ step: number; call: string; change?: string; done: boolean }>;
   current?: string;
+  /**
+   * Changes of different plans run at once, so a call is put down to its plan's change in flight: by plan_id
+   * (the change started last for that plan), found from the call's API Gateway id or ownership tag.
+   */
+  byPlan?: Map<string, string>;
+  planOfId?: Map<string, string>;
 }
 
-function killable<T extends object>(target: T, stepNames: readonly string[], ks: KillSwitch): T {
+/** The plan_id a gateway write is for: createPlan's ownership tag, else the API Gateway id it names. */
+function planOfCall(ks: KillSwitch, name: string, args: unknown[], tagKey: string): string | undefined {
+  if (name === "createPlan") return (args[1] as Record<string, string> | undefined)?.[tagKey];
+  return typeof args[0] === "string" ? ks.planOfId?.get(args[0]) : undefined;
+}
+
+/** Notes which change is in flight for its plan (call on every change-started event). */
+export function noteStarted(ks: KillSwitch, change: { id: string; planId: string; apiGatewayId?: string }) {
+  ks.current = change.id;
+  ks.byPlan ??= new Map();
+  ks.byPlan.set(change.planId, change.id);
+  if (change.apiGatewayId) notePlanId(ks, change.apiGatewayId, change.planId);
+}
+
+function notePlanId(ks: KillSwitch, id: string, planId: string) {
+  ks.planOfId ??= new Map();
+  ks.planOfId.set(id, planId);
+}
+
+function killable<T extends object>(
+  target: T,
+  stepNames: readonly string[],
+  ks: KillSwitch,
+  tagKey?: string,
+): T {
   return new Proxy(target, {
     get(obj, prop, recv) {
       const value = Reflect.get(obj, prop, recv);
       if (typeof value !== "function") return value;
       const name = String(prop);
       return (...args: unknown[]) => {
-        if (ks.dead) return Promise.reject(new Killed(ks.steps));
+        // A dead process makes no call; reading the call counters is no call (and is synchronous).
+        if (ks.dead && name !== "callCounts") return Promise.reject(new Killed(ks.steps));
         if (!stepNames.includes(name)) return value.apply(obj, args);
         const step = ++ks.steps;
         if (ks.at === step) {
           ks.dead = true;
           return Promise.reject(new Killed(step));
         }
-        const entry = { step, call: name, ...(ks.current ? { change: ks.current } : {}), done: false };
+        const planId = tagKey === undefined ? undefined : planOfCall(ks, name, args, tagKey);
+        const change = (planId !== undefined ? ks.byPlan?.get(planId) : undefined) ?? ks.current;
+        const entry = { step, call: name, ...(change ? { change } : {}), done: false };
         ks.log.push(entry);
         return (value.apply(obj, args) as Promise<unknown>).then((v) => {
           entry.done = true;
+          // A new plan's id belongs to the plan_id whose ownership tag it was created with.
+          if (name === "createPlan" && typeof v === "string" && planId !== undefined)
+            notePlanId(ks, v, planId);
           return v;
         });
       };
@@ -96,7 +132,12 @@ export interface KillProject {
   /** One run of the real flow; with a kill switch, calls die from its step on. */
   apply(
     ks?: KillSwitch,
-    hooks?: { onEvent?: (e: RunEvent) => void; wrapStore?: (s: Store) => Store },
+    hooks?: {
+      onEvent?: (e: RunEvent) => void;
+      wrapStore?: (s: Store) => Store;
+      wrapLive?: (l: LiveGateway) => LiveGateway;
+      signal?: AbortSignal;
+    },
   ): Promise<{ outcome?: RunApplyOutcome; killed: boolean; runId: string }>;
   plan(): Promise<Plan>;
   store(): Store;
@@ -177,7 +218,8 @@ export async function startWorld(): Promise<World> {
         store: newStore,
         async apply(ks, hooks) {
           const runId = `run-${n}-${Math.random().toString(16).slice(2, 10)}`;
-          const live = ks ? killable(newLive(), LIVE_STEPS, ks) : newLive();
+          const made = hooks?.wrapLive ? hooks.wrapLive(newLive()) : newLive();
+          const live = ks ? killable(made, LIVE_STEPS, ks, config.ownership_tag_key) : made;
           const base = hooks?.wrapStore ? hooks.wrapStore(newStore()) : newStore();
           const store = ks ? killable(base, STORE_STEPS, ks) : base;
           try {
@@ -192,11 +234,14 @@ export async function startWorld(): Promise<World> {
                 ownershipTagKey: config.ownership_tag_key,
                 lockTtlSeconds: config.lock.ttl_seconds,
                 lockWaitMs: 5000,
+                // The engine as it runs plans' changes side by side (the kill points land mid-concurrency).
+                concurrency: DEFAULT_CONCURRENCY,
               },
               {
                 approve: async (plan) => ({ plan }),
+                ...(hooks?.signal ? { signal: hooks.signal } : {}),
                 onEvent: (e) => {
-                  if (ks && e.type === "change-started") ks.current = e.change.id;
+                  if (ks && e.type === "change-started") noteStarted(ks, e.change);
                   hooks?.onEvent?.(e);
                 },
               },

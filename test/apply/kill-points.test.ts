@@ -144,6 +144,16 @@ const SCENARIOS: Scenario[] = [
     expect: { Free: ["acme-dashboard"] },
   },
   {
+    // Two plans' changes run side by side: the kill lands with both plans' journals in any state.
+    kind: "creates of two plans at once, each with a group of keys",
+    setup: async () => {},
+    change: async (p) => {
+      p.writePlan("gold.yaml", gold("acme-dashboard, globex-mobile"));
+      p.writePlan("free.yaml", FREE.replace("stages:", "keys: [globex-mobile, initech-batch]\nstages:"));
+    },
+    expect: { Free: ["globex-mobile", "initech-batch"], Gold: ["acme-dashboard", "globex-mobile"] },
+  },
+  {
     kind: "attach key",
     setup: async (p) => {
       p.writePlan("gold.yaml", gold("acme-dashboard"));
