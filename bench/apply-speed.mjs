@@ -7,7 +7,7 @@
 //   node bench/apply-speed.mjs calls --plans 300 --keys-per-plan 20  DynamoDB calls per change (scale 0.01)
 //   node bench/apply-speed.mjs wall --plans 300 --keys-per-plan 0    wall ÷ floor, 100 ms latency (real time)
 //   options: --time-scale S, --latency-ms L, --concurrency C (plans whose changes run at once within a
-//   phase, passed as UPG_APPLY_CONCURRENCY; default 8; 1 is one change at a time), --json
+//   phase, written as `apply: { concurrency: C }` in the project's upg.config.yaml; default 8; 1 is one change at a time), --json
 //
 // The floor: AWS allows 10 requests/s with a burst of 40; upg paces 10% under that (9/s, burst 36), so N API
 // calls take at least (N − 36) / 9 s (scaled by the time scale). Injected latency scales with time too; the
@@ -153,7 +153,7 @@ async function createApiKeys(endpoint, names) {
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-function generateProject(dir, { plans, keysPerPlan, timeScale }) {
+function generateProject(dir, { plans, keysPerPlan, timeScale, concurrency }) {
   writeFileSync(
     join(dir, "upg.config.yaml"),
     [
@@ -163,6 +163,7 @@ function generateProject(dir, { plans, keysPerPlan, timeScale }) {
       `  requests_per_second: ${AWS.rps / timeScale}`,
       `  burst: ${AWS.burst}`,
       `  update_usage_plan_interval_ms: ${AWS.updateIntervalMs * timeScale}`,
+      `apply: { concurrency: ${concurrency} }`,
       "",
     ].join("\n"),
   );
@@ -202,7 +203,6 @@ async function run(part, size) {
       ...sb.env(),
       AWS_ENDPOINT_URL_API_GATEWAY: gateway.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      UPG_APPLY_CONCURRENCY: String(size.concurrency),
     };
     expectOk("upg init", await upg(["init"], { cwd: dir, env }));
     await sb.admin.setFaults({ latencyMs: size.latencyMs });

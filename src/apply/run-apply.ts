@@ -22,19 +22,10 @@ export interface RunApplyDeps extends CoreDeps {
   /** Written on every audit row, e.g. `auto-fix`. */
   trigger?: string;
   /**
-   * How many plans' changes run at once within a phase of the order table. Unset: UPG_APPLY_CONCURRENCY when
-   * set (a whole number from 1 to 64), else 1 (one change at a time, as the CLI's stop and progress output
-   * are written for today). applyPlan's DEFAULT_CONCURRENCY is the value to use.
+   * How many plans' changes run at once within a phase of the order table (`apply.concurrency` in
+   * upg.config.yaml; the CLI always passes it). Unset: 1, one change at a time.
    */
   concurrency?: number;
-}
-
-/** UPG_APPLY_CONCURRENCY, when it is a whole number from 1 to 64. */
-export function concurrencyFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const raw = env.UPG_APPLY_CONCURRENCY;
-  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
-  const n = Number(raw);
-  return n >= 1 && n <= 64 ? n : undefined;
 }
 
 export interface RunApplyHooks {
@@ -114,7 +105,7 @@ export async function runApply(
       ownershipTagKey: deps.ownershipTagKey,
       fence,
       ...(deps.trigger ? { trigger: deps.trigger } : {}),
-      concurrency: deps.concurrency ?? concurrencyFromEnv() ?? 1,
+      concurrency: deps.concurrency ?? 1,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       ...(hooks.onEvent ? { onEvent: (e: RunEvent) => hooks.onEvent!(e) } : {}),
     });

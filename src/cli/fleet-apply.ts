@@ -143,6 +143,7 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
           ownershipTagKey: config.ownership_tag_key,
           lockTtlSeconds: config.lock.ttl_seconds,
           lockWaitMs: o.lockWaitMs,
+          concurrency: config.apply.concurrency,
         },
         {
           signal,

@@ -69,6 +69,7 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
         ownershipTagKey: project.config.ownership_tag_key,
         lockTtlSeconds: project.config.lock.ttl_seconds,
         lockWaitMs: o.lockWaitMs,
+        concurrency: project.config.apply.concurrency,
         ...(o.trigger ? { trigger: o.trigger } : {}),
       },
       {
@@ -101,7 +102,7 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
           if (!o.autoApprove && !(await confirm(io, planStream, signal))) return false;
           shown = plan;
           interrupts.setAction(
-            "stopping after the change in flight (press Ctrl-C again to exit at once; the next run finishes the work)",
+            "stopping after the changes in flight (press Ctrl-C again to exit at once; the next run finishes the work)",
           );
           planStream.write("\n");
           spin = await startSpinner(io, "Applying…");

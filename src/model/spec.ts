@@ -125,6 +125,8 @@ export interface UpgConfig {
   };
   pacing: PacingLimits;
   lock: { ttl_seconds: number };
+  /** Plans whose changes apply runs at once within one step of its order. */
+  apply: { concurrency: number };
   /** Account-regions a fleet run works on at once. */
   fleet: { concurrency: number };
   /** Per-attempt timeouts of every AWS call (connect, and the whole request). */

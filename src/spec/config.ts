@@ -26,6 +26,7 @@ export const DEFAULT_CONFIG: UpgConfig = {
     headroom: 0.1,
   },
   lock: { ttl_seconds: 900 },
+  apply: { concurrency: 8 },
   fleet: { concurrency: 8 },
   timeouts: { connect_ms: DEFAULT_TIMEOUTS.connectMs, request_ms: DEFAULT_TIMEOUTS.requestMs },
 };
@@ -72,6 +73,7 @@ export function configFromDoc(doc: ConfigFileDoc, source?: string): UpgConfig {
     },
     pacing: { ...d.pacing, ...doc.pacing },
     lock: { ttl_seconds: doc.lock?.ttl_seconds ?? d.lock.ttl_seconds },
+    apply: { concurrency: doc.apply?.concurrency ?? d.apply.concurrency },
     fleet: { concurrency: doc.fleet?.concurrency ?? d.fleet.concurrency },
     timeouts: {
       connect_ms: durationOr(doc.timeouts?.connect, d.timeouts.connect_ms),

@@ -440,6 +440,22 @@ export const configFileSchema = z
       })
       .optional()
       .describe("Control-plane pacing; defaults are AWS's published limits, paced 10% under them."),
+    apply: z
+      .strictObject({
+        concurrency: withHint(
+          z.number(),
+          "Use a whole number from 1 to 64 (default 8; 1 runs one change at a time).",
+        )
+          .min(1, { message: "concurrency must be at least 1" })
+          .max(64, { message: "concurrency must be at most 64" })
+          .int({ message: "concurrency must be a whole number" })
+          .optional()
+          .describe(
+            "How many plans' changes `upg apply` runs at once within one step of its order (default 8); each plan's own changes stay in order, and every call is paced.",
+          ),
+      })
+      .optional()
+      .describe("How apply runs its changes."),
     fleet: z
       .strictObject({
         concurrency: withHint(z.number(), "Use a whole number from 1 to 64 (default 8).")

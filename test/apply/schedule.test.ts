@@ -1,9 +1,7 @@
 // The scheduling pieces of apply, without I/O: lanes per plan within each phase of the order table, a pool
-// that never runs more than its limit, audit appends that coalesce into batches one at a time, and the
-// UPG_APPLY_CONCURRENCY setting.
+// that never runs more than its limit, and audit appends that coalesce into batches one at a time.
 
 import { describe, expect, it } from "vitest";
-import { concurrencyFromEnv } from "../../src/apply/run-apply.js";
 import { AuditQueue, inPool, phaseLanes } from "../../src/apply/schedule.js";
 import { orderChanges } from "../../src/diff/order.js";
 import type { Change } from "../../src/model/plan.js";
@@ -115,16 +113,5 @@ describe("AuditQueue", () => {
     await expect(b).rejects.toThrow("throttled");
     await expect(c).rejects.toThrow("throttled");
     await expect(q.append([entry("d")])).resolves.toBeUndefined();
-  });
-});
-
-describe("UPG_APPLY_CONCURRENCY", () => {
-  it("is a whole number from 1 to 64; anything else is ignored", () => {
-    expect(concurrencyFromEnv({ UPG_APPLY_CONCURRENCY: "8" })).toBe(8);
-    expect(concurrencyFromEnv({ UPG_APPLY_CONCURRENCY: "1" })).toBe(1);
-    expect(concurrencyFromEnv({ UPG_APPLY_CONCURRENCY: "64" })).toBe(64);
-    for (const bad of ["0", "65", "2.5", "-3", "eight", ""])
-      expect(concurrencyFromEnv({ UPG_APPLY_CONCURRENCY: bad }), bad).toBeUndefined();
-    expect(concurrencyFromEnv({})).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-// The CLI with UPG_APPLY_CONCURRENCY: plans' creates overlap at AWS, one progress line per change, the audit
+// The CLI with `apply: { concurrency: N }` in upg.config.yaml: plans' creates overlap at AWS, one progress line per change, the audit
 // chain verifies; SIGINT lets the creates in flight finish and be recorded and starts no other, and the next
 // run converges.
 
@@ -27,7 +27,7 @@ async function untilReceived(op: string, times: number) {
 }
 
 async function tenPlans(): Promise<Project> {
-  const p = await e2e.project();
+  const p = await e2e.project({ config: `apply: { concurrency: ${CONCURRENCY} }` });
   for (let i = 0; i < PLANS; i++) {
     p.writePlan(
       `p${i}.yaml`,
@@ -42,10 +42,9 @@ const env = () => ({
   ...e2e.sb.env(),
   AWS_PROFILE: undefined,
   CI: "1",
-  UPG_APPLY_CONCURRENCY: String(CONCURRENCY),
 });
 
-describe("apply with UPG_APPLY_CONCURRENCY", { timeout: 60_000 }, () => {
+describe("apply with apply.concurrency", { timeout: 60_000 }, () => {
   it("creates overlap at AWS; each change has its line and its audit row; the chain verifies", async () => {
     const p = await tenPlans();
     await e2e.sb.admin.setFaults({ latencyMs: 300 / TIME_SCALE });

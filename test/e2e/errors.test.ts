@@ -135,7 +135,8 @@ describe("bad input and AWS errors: one clear paragraph, exit 1, nothing written
   });
 
   it("API Gateway 5xx that outlast the SDK's retries fail the change, not the run", async () => {
-    const p = await e2e.project();
+    // One change at a time, so that the injected failures all land on the first create.
+    const p = await e2e.project({ config: "apply: { concurrency: 1 }" });
     p.writePlan("free.yaml", FREE);
     p.writePlan("gold.yaml", FREE.replace(/free/g, "gold").replace("Free", "Gold"));
     expect((await p.upg(["init"])).code).toBe(0);

@@ -4,6 +4,9 @@
 // and apply converges — no duplicate plan, every key where it belongs, one audit row per executed change,
 // and an audit chain that verifies.
 
+// Projects here apply one change at a time (`apply: { concurrency: 1 }`), so each kill point is one change's;
+// test/apply/kill-points.test.ts kills concurrent runs at every step.
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -14,6 +17,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LiveCli, spawnCli } from "../helpers/cli.js";
 import { type E2E, type Project, pause, startE2E, TIME_SCALE } from "./harness.js";
+
+const ONE_AT_A_TIME = "apply: { concurrency: 1 }";
 
 let e2e: E2E;
 beforeAll(async () => {
@@ -43,7 +48,7 @@ const slowCalls = (ms: number) => e2e.sb.admin.setFaults({ latencyMs: ms / TIME_
 const keyId = (p: Project, name: string) => p.seed.apiKeys.find((k) => k.name === name)!.id;
 
 async function threePlans(): Promise<Project> {
-  const p = await e2e.project();
+  const p = await e2e.project({ config: ONE_AT_A_TIME });
   p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
   p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile"));
   p.writePlan("c.yaml", planYaml("c", "dev", "initech-batch"));
@@ -168,7 +173,7 @@ describe("kill -9 of the CLI mid-apply, then apply again", { timeout: 60_000 }, 
   });
 
   it("between an update's intent and its call (held by UpdateUsagePlan pacing)", async () => {
-    const p = await e2e.project();
+    const p = await e2e.project({ config: ONE_AT_A_TIME });
     p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
     p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile"));
     expect((await p.upg(["init"])).code).toBe(0);
@@ -204,7 +209,7 @@ describe("kill -9 of the CLI mid-apply, then apply again", { timeout: 60_000 }, 
   ])(
     "a deleted plan's recorded (observed) keys are restored when the recreate is killed %s",
     async (_, at) => {
-      const p = await e2e.project();
+      const p = await e2e.project({ config: ONE_AT_A_TIME });
       p.writePlan("free.yaml", FREE);
       expect((await p.upg(["init"])).code).toBe(0);
       expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);

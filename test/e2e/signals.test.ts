@@ -3,11 +3,16 @@
 // next run finishes the work; Ctrl-C at the prompt and under a live spinner (in a pseudo-terminal); each
 // change's line streams out as it completes; -o json keeps stdout pure JSON.
 
+// Projects here apply one change at a time (`apply: { concurrency: 1 }`), so that "the change in flight" is one
+// change; test/e2e/apply-concurrency.test.ts covers signals with several plans in flight.
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LiveCli, spawnCli } from "../helpers/cli.js";
 import { type E2E, type Project, startE2E, TIME_SCALE } from "./harness.js";
+
+const ONE_AT_A_TIME = "apply: { concurrency: 1 }";
 
 let e2e: E2E;
 beforeAll(async () => {
@@ -33,7 +38,7 @@ const planYaml = (id: string, stage: string, key: string, rate = 5) =>
 
 /** Plans a, b, c, each with one declared key: 3 creates, then 3 attaches. */
 async function threePlans(): Promise<Project> {
-  const p = await e2e.project();
+  const p = await e2e.project({ config: ONE_AT_A_TIME });
   p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
   p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile"));
   p.writePlan("c.yaml", planYaml("c", "dev", "initech-batch"));
@@ -121,7 +126,7 @@ describe("a signal mid-apply stops before the next change", { timeout: 60_000 },
       await e2e.sb.admin.resetFaults();
 
       expect(r.code, r.stdout + r.stderr).toBe(code);
-      expect(r.stderr).toContain(`${sig} received: stopping after the change in flight`);
+      expect(r.stderr).toContain(`${sig} received: stopping after the changes in flight`);
       // What ran is listed (create b was in flight when the signal came), then why it stopped and what did not run.
       expect(r.stdout).toMatch(/^ {2}✓ create a \(\w+\) \d/m);
       expect(r.stdout).toMatch(/^ {2}✓ create b \(\w+\) \d/m);
@@ -247,7 +252,7 @@ describe("Ctrl-C typed at a terminal", { timeout: 60_000 }, () => {
     run.child.stdin.end();
     await e2e.sb.admin.resetFaults();
     expect(r.code, r.stdout).toBe(130);
-    expect(r.stdout).toContain("SIGINT received: stopping after the change in flight");
+    expect(r.stdout).toContain("SIGINT received: stopping after the changes in flight");
     expect(r.stdout).toContain("Stopped: interrupted by SIGINT");
     // The spinner was really drawn (ora hid the cursor and drew frames), and NO_COLOR kept it colourless.
     expect(r.stdout).toContain("\x1b[?25l");
@@ -280,7 +285,7 @@ describe("progress streams as it happens", { timeout: 60_000 }, () => {
   });
 
   it("a long pacing wait says what it waits for", async () => {
-    const p = await e2e.project();
+    const p = await e2e.project({ config: ONE_AT_A_TIME });
     p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
     p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile"));
     expect((await p.upg(["init"])).code).toBe(0);
@@ -329,7 +334,7 @@ describe("progress streams as it happens", { timeout: 60_000 }, () => {
 
 describe("Ctrl-C while apply waits", () => {
   it("during a pacing wait: the waiting call is not sent, and apply stops at once", async () => {
-    const p = await e2e.project();
+    const p = await e2e.project({ config: ONE_AT_A_TIME });
     p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
     p.writePlan("b.yaml", planYaml("b", "prod", "globex-mobile"));
     expect((await p.upg(["init"])).code).toBe(0);
@@ -365,7 +370,7 @@ describe("Ctrl-C while apply waits", () => {
   });
 
   it("while waiting for another run's lock (--lock-timeout): cancelled at once, the lock untouched", async () => {
-    const p = await e2e.project();
+    const p = await e2e.project({ config: ONE_AT_A_TIME });
     p.writePlan("a.yaml", planYaml("a", "dev", "acme-dashboard"));
     expect((await p.upg(["init"])).code).toBe(0);
     const other = p.store();

@@ -1,4 +1,4 @@
-// `fleet.concurrency` in upg.config.yaml, and a plan file's `regions:` (where the plan lives), checked against
+// `fleet.concurrency` and `apply.concurrency` in upg.config.yaml, and a plan file's `regions:` (where the plan lives), checked against
 // the regions the config manages, with located errors.
 
 import { describe, expect, it } from "vitest";
