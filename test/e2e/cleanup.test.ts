@@ -314,7 +314,8 @@ describe("upg cleanup --confirm", () => {
 
 describe("upg cleanup, interrupted and denied", () => {
   it("SIGINT mid-run stops before the next removal (exit 130, lock released); the same cleanup finishes it", async () => {
-    const p = await e2e.project();
+    // One removal at a time, so that some are still to do when the signal comes.
+    const p = await e2e.project({ config: "apply: { concurrency: 1 }" });
     e2e.sb.setIamPolicy(ALLOW_ALL);
     expect((await p.upg(["init"])).code).toBe(0);
     for (const n of [1, 2, 3, 4]) await handMade(p, `scratch-${n}`);
