@@ -9,7 +9,7 @@ import {
   type ProjectScope,
   partitionRecords,
 } from "../diff/scope.js";
-import type { LiveGateway, LiveReadScope } from "../live/types.js";
+import type { LiveGateway, LiveReadScope, TargetedPlanKeys } from "../live/types.js";
 import type { Change, Plan } from "../model/plan.js";
 import type { AuditRecord, MasterRecord } from "../model/record.js";
 import type { PlanSpec, UpgConfig } from "../model/spec.js";
@@ -74,7 +74,7 @@ export function scopeOf(req: Pick<PlanRequest, "config" | "specs">): ProjectScop
 /**
  * What to read for a plan: everything upg manages, or — with targets — only the targeted plans (and any plan
  * a stopped run left pending, which is rolled forward whatever the target), the REST APIs they name, and
- * the API keys only when their plan files list keys or a removed plan's keys must be named.
+ * the API keys their plan files list or their records hold (see `TargetedRead.keys`).
  * `otherRecords` (another project's) only mark their plans as managed; they are never read for.
  */
 export function readScope(
@@ -106,26 +106,41 @@ export function readScope(
     ...(req.adopt ? { keysOfNames: [...new Set(specs.map((s) => s.name))].sort() } : {}),
   };
   if (targets.size === 0) return scope;
-  const declared = new Set(specs.map((s) => s.planId));
+  const stageRefs = (s: PlanSpec) =>
+    s.stages.map((st) =>
+      st.ref.kind === "id"
+        ? { apiId: st.ref.apiId, stage: st.ref.stage }
+        : { apiName: st.ref.apiName, stage: st.ref.stage },
+    );
+  // The keys each targeted plan will hold: resolved, and looked up for clashes on shared stages, by the read.
+  const keys = specs
+    .filter((s) => s.lifecycleState !== "Archived")
+    .map((s): TargetedPlanKeys => {
+      const r = scoped.find((x) => x.plan_id === s.planId);
+      return {
+        planId: s.planId,
+        ids: r
+          ? [
+              ...(r.api_gateway_id ? [r.api_gateway_id] : []),
+              ...(r.pending?.api_gateway_id ? [r.pending.api_gateway_id] : []),
+            ]
+          : [],
+        ...(s.keys !== undefined ? { refs: [...s.keys] } : {}),
+        keyIds: s.keys === undefined && r ? [...new Set([...r.keys, ...(r.pending_keys ?? [])])].sort() : [],
+        stages: stageRefs(s),
+      };
+    });
   return {
     ...scope,
     only: {
       planIds: [...new Set([...targets, ...pendingIds])].sort(),
       ids: [...new Set(ids)].sort(),
       stages: [
-        ...specs.flatMap((s) =>
-          s.stages.map((st) =>
-            st.ref.kind === "id"
-              ? { apiId: st.ref.apiId, stage: st.ref.stage }
-              : { apiName: st.ref.apiName, stage: st.ref.stage },
-          ),
-        ),
+        ...specs.flatMap(stageRefs),
         ...scoped.flatMap((r) => r.stages.map((st) => ({ apiId: st.api_id, stage: st.stage }))),
       ],
+      keys,
     },
-    listKeys:
-      specs.some((s) => s.keys !== undefined && s.keys.length > 0) ||
-      scoped.some((r) => !declared.has(r.plan_id) && r.keys.length > 0),
     listApis: apis.apiNames.length > 0 || recordApis.length > 0,
   };
 }

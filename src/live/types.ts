@@ -29,10 +29,10 @@ export interface LiveReadScope {
   /** Read the keys of every plan, managed or not (`upg import`). */
   allKeys?: boolean;
   /**
-   * A targeted read (`--target`, `show`, `status PLAN`): read the keys of only these plans and of the plans
-   * that share a stage with them (a key attached there conflicts), and the stages of only the REST APIs in
-   * `apiIds`/`apiNames`. The plan list is still read whole (one call per 500 plans): new plans, name
-   * collisions and ownership tags need it. Plans outside the target come back with `keys: []`.
+   * A targeted read (`--target`, `show`, `status PLAN`): read the keys of only these plans, and the stages of
+   * only the REST APIs in `apiIds`/`apiNames`. The plan list is still read whole (one call per 500 plans): new plans, name
+   * collisions and ownership tags need it. Plans outside the target come back with `keys: []`, or with only
+   * the keys `keys` looked up (a partial list).
    * Absent: the keys of every managed plan.
    */
   only?: TargetedRead;
@@ -47,7 +47,36 @@ export interface TargetedRead {
   planIds: string[];
   /** API Gateway ids (the master records' ids of the targeted plans). */
   ids: string[];
-  /** Stages the targeted plans declare or record: plans attached to these get their keys read too. */
+  /**
+   * Stages the targeted plans declare or record. Plans sharing them are not read for it: a key the targeted
+   * plans would attach is looked up by id instead (`keys`).
+   */
+  stages: Array<{ apiId?: string; apiName?: string; stage: string }>;
+  /**
+   * The keys each targeted plan will hold. When present, the read resolves API keys itself instead of
+   * listing them all (`listKeys` is then not used): names of keys already attached to a targeted plan come
+   * with its key list; other declared names are looked up one by one (GetApiKeys `name`, a prefix match: only
+   * exact names are kept), or the whole list is read when there are many or one is not found by name (an id,
+   * or a key that does not exist). Every key a targeted plan would attach (or carry onto a stage it gains) is
+   * looked up with GetUsagePlans `keyId`, and added to the key lists of the managed plans holding it, so a key
+   * clash on a shared stage is still seen. Absent: API keys are listed as `listKeys` says.
+   */
+  keys?: TargetedPlanKeys[];
+}
+
+/** What one targeted plan will hold after apply (see `TargetedRead.keys`). */
+export interface TargetedPlanKeys {
+  planId: string;
+  /** The API Gateway ids of its master record (current and pending). */
+  ids: string[];
+  /** Declared key references (ids or names), as in its plan file; absent when it declares none (keys observed). */
+  refs?: string[];
+  /**
+   * Recorded key ids an apply may attach when `refs` is absent (the record's keys and pending keys): never
+   * resolved, only looked up.
+   */
+  keyIds: string[];
+  /** Its declared stages: a stage it gains brings its attached keys onto that stage. */
   stages: Array<{ apiId?: string; apiName?: string; stage: string }>;
 }
 

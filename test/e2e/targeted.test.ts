@@ -43,23 +43,47 @@ const total = (calls: Record<string, number>) =>
     .reduce((a, [, n]) => a + n, 0);
 
 const MANY = 25;
+const KEYS_EACH = 3;
+const keyName = (plan: number, k: number) => `k${String(plan).padStart(2, "0")}-${k}`;
+const GOLD = (keys: string[], stages = ["prod"]) =>
+  `plan_id: gold\nname: Gold\nrate_limit: 50\nburst_limit: 100\nstages: [${stages.map((st) => `{ api_name: weather-api, stage: ${st} }`).join(", ")}]\nkeys: [${keys.join(", ")}]\n`;
 
-async function manyPlans(): Promise<Project> {
-  const p = await e2e.project();
+/** The 25 plans' file; `observed` plans do not declare their keys (they keep the ones they have). */
+function manyYaml(observed: readonly number[] = []): string {
   let yaml = "";
   for (let i = 0; i < MANY; i++) {
-    yaml += `---\nplan_id: p${String(i).padStart(2, "0")}\nname: P${i}\nrate_limit: 10\nburst_limit: 20\n`;
+    const keys = Array.from({ length: KEYS_EACH }, (_, k) => keyName(i, k));
+    yaml += `---\nplan_id: p${String(i).padStart(2, "0")}\nname: P${i}\nrate_limit: 10\nburst_limit: 20\nstages: [{ api_name: weather-api, stage: prod }]\n`;
+    if (!observed.includes(i)) yaml += `keys: [${keys.join(", ")}]\n`;
   }
-  p.writePlan("many.yaml", yaml);
-  p.writePlan(
-    "gold.yaml",
-    "plan_id: gold\nname: Gold\nrate_limit: 50\nburst_limit: 100\nstages: [{ api_name: weather-api, stage: prod }]\n",
-  );
+  return yaml;
+}
+
+/**
+ * 25 plans and Gold, all on weather-api prod (the usual case: every plan covers the same stage), each of the
+ * 25 with 3 API keys of its own, Gold with gold-1.
+ */
+async function manyPlans(): Promise<Project> {
+  const p = await e2e.project();
+  for (let i = 0; i < MANY; i++) for (let k = 0; k < KEYS_EACH; k++) await e2e.createKey(keyName(i, k));
+  await e2e.createKey("gold-1");
+  await e2e.createKey("gold-2");
+  p.writePlan("many.yaml", manyYaml());
+  p.writePlan("gold.yaml", GOLD(["gold-1"]));
   expect((await p.upg(["init"])).code).toBe(0);
   const a = await p.upg(["apply", "--auto-approve"]);
   expect(a.code, a.stdout + a.stderr).toBe(0);
   return p;
 }
+
+const problemsOf = (text: string) =>
+  (JSON.parse(text) as { problems: Array<{ code: string; planId: string; message: string }> }).problems
+    .filter((x) => x.planId === "gold")
+    .map((x) => `${x.code}: ${x.message}`);
+const changesOf = (text: string) =>
+  (JSON.parse(text) as { changes: Array<{ planId: string; action: string; resource: string }> }).changes
+    .filter((c) => c.planId === "gold")
+    .map((c) => `${c.action} ${c.resource}`);
 
 describe("targeted commands read only the targeted plans", () => {
   it("plan/apply/status/show/drift on one plan of 26: a few calls, not one per plan", async () => {
@@ -68,6 +92,7 @@ describe("targeted commands read only the targeted plans", () => {
     // A full plan reads every managed plan's keys.
     const full = await callsOf(async () => expect((await p.upg(["plan"])).code).toBe(0));
     expect(full.GetUsagePlanKeys).toBe(MANY + 1);
+    expect(full.GetApiKeys).toBeGreaterThan(0);
 
     let out = "";
     const plan = await callsOf(async () => {
@@ -135,25 +160,71 @@ describe("targeted commands read only the targeted plans", () => {
         keyType: "API_KEY",
       }),
     );
-    p.writePlan(
-      "gold.yaml",
-      "plan_id: gold\nname: Gold\nrate_limit: 50\nburst_limit: 100\nstages: [{ api_name: weather-api, stage: prod }]\nkeys: [acme-dashboard]\n",
-    );
+    p.writePlan("gold.yaml", GOLD(["gold-1", "acme-dashboard"]));
     const full = await p.upg(["plan", "-o", "json"]);
     const targeted = await p.upg(["plan", "--target", "gold", "-o", "json"]);
-    const problemsOf = (text: string) =>
-      (
-        JSON.parse(text) as { problems: Array<{ code: string; planId: string }>; violations: unknown[] }
-      ).problems
-        .filter((x) => x.planId === "gold")
-        .map((x) => x.code);
-    const changesOf = (text: string) =>
-      (JSON.parse(text) as { changes: Array<{ planId: string; action: string; resource: string }> }).changes
-        .filter((c) => c.planId === "gold")
-        .map((c) => `${c.action} ${c.resource}`);
     expect(targeted.code).toBe(full.code);
     expect(problemsOf(targeted.stdout)).toEqual(problemsOf(full.stdout));
     expect(changesOf(targeted.stdout)).toEqual(changesOf(full.stdout));
     expect(problemsOf(full.stdout).length + changesOf(full.stdout).length).toBeGreaterThan(0);
+  });
+
+  it("a key clash with a stage-sharing plan is still found, in a few calls", async () => {
+    const p = await manyPlans();
+    // P3 (also on prod) holds k03-1 without declaring it (its keys are observed); Gold now declares k03-1:
+    // AWS would refuse the attachment. (Two files declaring one key on a stage fail validation already.)
+    p.writePlan("many.yaml", manyYaml([3]));
+    p.writePlan("gold.yaml", GOLD(["gold-1", keyName(3, 1)]));
+    const full = await p.upg(["plan", "-o", "json"]);
+    let targeted = { code: 0, stdout: "" };
+    const calls = await callsOf(async () => {
+      targeted = await p.upg(["plan", "--target", "gold", "-o", "json"]);
+    });
+    expect(targeted.code).toBe(full.code);
+    expect(problemsOf(targeted.stdout)).toEqual(problemsOf(full.stdout));
+    expect(problemsOf(full.stdout).join("\n")).toContain("key_stage_conflict");
+    expect(problemsOf(full.stdout).join("\n")).toContain("p03");
+    expect(changesOf(targeted.stdout)).toEqual(changesOf(full.stdout));
+    // The declared name is looked up by name (one call, not every key page), and who holds it by key id.
+    expect(calls.GetUsagePlanKeys, JSON.stringify(calls)).toBe(1);
+    expect(calls.GetApiKeys, JSON.stringify(calls)).toBe(1);
+    expect(total(calls), JSON.stringify(calls)).toBeLessThanOrEqual(6);
+
+    // A key nobody else holds: no problem, one attach, as many calls.
+    p.writePlan("gold.yaml", GOLD(["gold-1", "gold-2"]));
+    const free = await callsOf(async () => {
+      targeted = await p.upg(["plan", "--target", "gold", "-o", "json"]);
+    });
+    expect(targeted.code, targeted.stdout).toBe(0);
+    expect(problemsOf(targeted.stdout)).toEqual([]);
+    expect(changesOf(targeted.stdout)).toEqual(["attach key"]);
+    expect(total(free), JSON.stringify(free)).toBeLessThanOrEqual(6);
+    expect(free.GetApiKeys, JSON.stringify(free)).toBe(1);
+  });
+
+  it("a key a targeted plan keeps clashes on a stage it gains", async () => {
+    const p = await manyPlans();
+    // Dev (on weather-api dev, keys observed) was given gold-1 in the console; Gold now adds the dev stage:
+    // gold-1 would be in both.
+    p.writePlan("dev.yaml", "plan_id: devplan\nname: Dev\nstages: [{ api_name: weather-api, stage: dev }]\n");
+    const first = await p.upg(["apply", "--target", "devplan", "--auto-approve"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    await e2e.sdk.send(
+      new CreateUsagePlanKeyCommand({
+        usagePlanId: (await e2e.planByName("Dev")).id!,
+        keyId: (await e2e.planKeys((await e2e.planByName("Gold")).id!))[0]!,
+        keyType: "API_KEY",
+      }),
+    );
+    // Dev's record learns the observed key (so the full plan has nothing else to do for Dev).
+    const sync = await p.upg(["apply", "--target", "devplan", "--auto-approve"]);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    p.writePlan("gold.yaml", GOLD(["gold-1"], ["prod", "dev"]));
+    const full = await p.upg(["plan", "-o", "json"]);
+    const targeted = await p.upg(["plan", "--target", "gold", "-o", "json"]);
+    expect(targeted.code).toBe(full.code);
+    expect(problemsOf(full.stdout).join("\n")).toContain("key_stage_conflict");
+    expect(problemsOf(targeted.stdout)).toEqual(problemsOf(full.stdout));
+    expect(changesOf(targeted.stdout)).toEqual(changesOf(full.stdout));
   });
 });
