@@ -299,6 +299,9 @@ export function renderChangeResult(r: ChangeResult, c: Change | undefined, style
   return `${out.join("\n")}\n`;
 }
 
+/** How many change ids "Not run:" names before it says how many more there are. */
+export const NOT_RUN_SHOWN = 10;
+
 /** The closing lines of an apply: counts, what was not run, and why the run stopped. */
 export function renderApplySummary(result: ApplyResult, style: Style = PLAIN): string {
   const out: string[] = [];
@@ -314,7 +317,15 @@ export function renderApplySummary(result: ApplyResult, style: Style = PLAIN): s
     out.push(
       style.red(style.bold(`Apply incomplete: ${ok} applied, ${failed.length} failed, ${skipped} skipped.`)),
     );
-    if (notRun.length > 0) out.push(`Not run: ${notRun.map((r) => r.changeId).join(", ")}.`);
+    if (notRun.length > 0) {
+      // A long list is cut: the first few say what kind of work is left; -o json lists every one.
+      const ids = notRun.map((r) => r.changeId);
+      const shown = ids.length > NOT_RUN_SHOWN ? ids.slice(0, NOT_RUN_SHOWN) : ids;
+      const more = ids.length - shown.length;
+      out.push(
+        `Not run: ${shown.join(", ")}${more > 0 ? ` and ${more} more (-o json lists them all)` : ""}.`,
+      );
+    }
     out.push(
       "The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.",
     );
