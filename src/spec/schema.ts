@@ -299,6 +299,13 @@ const regionName = withHint(
   "Use AWS region names, e.g. `regions: [us-east-1, eu-west-1]`.",
 );
 
+/** How many things run at once: a whole number from 1 to 64 (`pacing`, `apply` and `fleet` each have one). */
+const concurrency = (defaults: string) =>
+  withHint(z.number(), `Use a whole number from 1 to 64 (${defaults}).`)
+    .min(1, { message: "concurrency must be at least 1" })
+    .max(64, { message: "concurrency must be at most 64" })
+    .int({ message: "concurrency must be a whole number" });
+
 const accountSchema = z.strictObject({
   name: withHint(
     z.string().regex(ACCOUNT_NAME_RE, { message: "not a valid account name" }),
@@ -421,11 +428,7 @@ export const configFileSchema = z
           .max(3_600_000, { message: "update_usage_plan_interval_ms must be at most 3600000 (one hour)" })
           .int({ message: "update_usage_plan_interval_ms must be a whole number of milliseconds" })
           .optional(),
-        concurrency: withHint(z.number(), "Use a whole number from 1 to 64 (default 4).")
-          .min(1, { message: "concurrency must be at least 1" })
-          .max(64, { message: "concurrency must be at most 64" })
-          .int({ message: "concurrency must be a whole number" })
-          .optional(),
+        concurrency: concurrency("default 4").optional(),
         headroom: withHint(
           z.number(),
           "Use a fraction from 0 up to (not including) 1, e.g. 0.1 to pace at 90% of the limits (default 0.1).",
@@ -442,13 +445,7 @@ export const configFileSchema = z
       .describe("Control-plane pacing; defaults are AWS's published limits, paced 10% under them."),
     apply: z
       .strictObject({
-        concurrency: withHint(
-          z.number(),
-          "Use a whole number from 1 to 64 (default 8; 1 runs one change at a time).",
-        )
-          .min(1, { message: "concurrency must be at least 1" })
-          .max(64, { message: "concurrency must be at most 64" })
-          .int({ message: "concurrency must be a whole number" })
+        concurrency: concurrency("default 8; 1 runs one change at a time")
           .optional()
           .describe(
             "How many plans' changes `upg apply` runs at once within one step of its order (default 8); each plan's own changes stay in order, and every call is paced.",
@@ -458,10 +455,7 @@ export const configFileSchema = z
       .describe("How apply runs its changes."),
     fleet: z
       .strictObject({
-        concurrency: withHint(z.number(), "Use a whole number from 1 to 64 (default 8).")
-          .min(1, { message: "concurrency must be at least 1" })
-          .max(64, { message: "concurrency must be at most 64" })
-          .int({ message: "concurrency must be a whole number" })
+        concurrency: concurrency("default 8")
           .optional()
           .describe(
             "Account-regions a run works on side by side (default 8); each is paced on its own, so a fleet takes about as long as its slowest account-region when this covers all of them.",
