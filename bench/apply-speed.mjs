@@ -13,16 +13,20 @@
 // calls take at least (N − 36) / 9 s (scaled by the time scale). Injected latency scales with time too; the
 // DynamoDB calls (dynalite, local) do not, which is why the wall-time part runs in real time (scale 1).
 
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, createServer, request } from "node:http";
 import os from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { expectCode, ROOT, upgAsync as upg } from "./lib/cli.mjs";
+import { AWS_LIMITS } from "./lib/limits.mjs";
+import { countingProxy, dynamoOperation } from "./lib/proxy.mjs";
+import { createApiKeys } from "./lib/sandbox.mjs";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const BIN = join(ROOT, "bin", "upg");
-const AWS = { rps: 10, burst: 40, updateIntervalMs: 20_000 };
+const AWS = {
+  rps: AWS_LIMITS.requestsPerSecond,
+  burst: AWS_LIMITS.burst,
+  updateIntervalMs: AWS_LIMITS.updateIntervalMs,
+};
 const PACED = { rps: AWS.rps * 0.9, burst: Math.floor(AWS.burst * 0.9) };
 
 function parseArgs(argv) {
@@ -48,110 +52,6 @@ const DEFAULTS = {
 };
 
 const log = (s) => process.stdout.write(`${s}\n`);
-
-function cleanEnv() {
-  const env = { ...process.env, NO_COLOR: "1" };
-  for (const k of Object.keys(env)) {
-    if (k === "NODE_OPTIONS" || k.startsWith("AWS_") || k === "FORCE_COLOR") delete env[k];
-  }
-  return env;
-}
-
-function upg(args, { cwd, env }) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...cleanEnv(), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout, stderr }),
-    );
-  });
-}
-
-function expectOk(what, res) {
-  if (res.code !== 0)
-    throw new Error(`${what} exited ${res.code}\n${res.stdout.slice(-2000)}\n${res.stderr.slice(-2000)}`);
-}
-
-/** A proxy that counts requests (by `keyOf`) and answers by status. */
-async function countingProxy(target, keyOf = () => "request") {
-  const counts = {};
-  const statuses = {};
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const server = createServer((req, res) => {
-    const key = keyOf(req);
-    counts[key] = (counts[key] ?? 0) + 1;
-    const fwd = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent,
-      },
-      (up) => {
-        const status = up.statusCode ?? 502;
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        res.writeHead(status, up.headers);
-        up.pipe(res);
-      },
-    );
-    fwd.on("error", (err) => {
-      res.writeHead(502);
-      res.end(String(err));
-    });
-    req.pipe(fwd);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const total = (o) => Object.values(o).reduce((x, y) => x + y, 0);
-  return {
-    endpoint: `http://127.0.0.1:${server.address().port}`,
-    counts: () => ({ ...counts, total: total(counts) }),
-    throttled: () => statuses[429] ?? 0,
-    reset: () => {
-      for (const o of [counts, statuses]) for (const k of Object.keys(o)) delete o[k];
-    },
-    close: () => {
-      agent.destroy();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-const dynamoOperation = (req) =>
-  String(req.headers["x-amz-target"] ?? "unknown")
-    .split(".")
-    .at(-1);
-
-async function createApiKeys(endpoint, names) {
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) {
-      const name = names[next++];
-      const res = await fetch(`${endpoint}/apikeys`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name, enabled: true, customerId: name }),
-      });
-      if (res.status !== 201) throw new Error(`creating API key ${name}: ${res.status} ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
 
 function generateProject(dir, { plans, keysPerPlan, timeScale, concurrency }) {
   writeFileSync(
@@ -204,13 +104,13 @@ async function run(part, size) {
       AWS_ENDPOINT_URL_API_GATEWAY: gateway.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     };
-    expectOk("upg init", await upg(["init"], { cwd: dir, env }));
+    expectCode("upg init", await upg(["init"], { cwd: dir, env }));
     await sb.admin.setFaults({ latencyMs: size.latencyMs });
     await sb.admin.resetCounters();
     dynamo.reset();
     gateway.reset();
     const res = await upg(["apply", "--auto-approve", "-o", "json"], { cwd: dir, env });
-    expectOk("upg apply --auto-approve", res);
+    expectCode("upg apply --auto-approve", res);
     const out = JSON.parse(res.stdout);
     const results = out.result?.results ?? out.results ?? [];
     const executed = results.filter((r) => r.outcome === "ok").length;
@@ -229,15 +129,18 @@ async function run(part, size) {
       dynamodbCallsPerChange: r2(dyn.total / executed),
       wallMs: Math.round(res.ms),
       pacedFloorMs: Math.round(floorMs),
-      wallOverPacedFloor: r2(res.ms / floorMs),
-      wallOverAwsFloor: r2(res.ms / awsFloorMs),
+      // Within the burst there is no floor to compare with (null in --json).
+      wallOverPacedFloor: floorMs > 0 ? r2(res.ms / floorMs) : null,
+      wallOverAwsFloor: awsFloorMs > 0 ? r2(res.ms / awsFloorMs) : null,
     };
     log(
       `${part}: ${size.plans} plans × ${size.keysPerPlan} keys, time scale ${size.timeScale}, latency ${size.latencyMs} ms, ` +
         `concurrency ${size.concurrency}: ` +
         `${executed} changes, ${apiCalls} API calls (${figures.throttled} 429s), ${dyn.total} DynamoDB calls ` +
-        `(${figures.dynamodbCallsPerChange} per change), ${figures.wallMs} ms = ${figures.wallOverPacedFloor}× the paced floor ` +
-        `(${figures.pacedFloorMs} ms; ${figures.wallOverAwsFloor}× AWS's)`,
+        `(${figures.dynamodbCallsPerChange} per change), ${figures.wallMs} ms` +
+        (floorMs > 0
+          ? ` = ${figures.wallOverPacedFloor}× the paced floor (${figures.pacedFloorMs} ms; ${figures.wallOverAwsFloor}× AWS's)`
+          : "; no floor (the calls fit in the burst)"),
     );
     log(`  DynamoDB calls by operation: ${JSON.stringify(dyn)}`);
     return figures;
