@@ -16,7 +16,7 @@ import {
   renderDriftMarkdown,
   renderDriftSarif,
 } from "../render/drift.js";
-import { fleetLabel } from "../render/merge.js";
+import { type FleetReport, fleetLabel } from "../render/merge.js";
 import { renderApplySummary } from "../render/plan.js";
 import { plural } from "../render/style.js";
 import { type AlertOutcome, notifyDrift, notifyRunEvents, reportAlertFailures } from "./alerts.js";
@@ -90,7 +90,6 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   const fleet = fleetTargets(opts.global, project.config);
   if (fleet.length > 1) {
     if (opts.fix) refuseOverFleet("drift --fix", fleet);
-    if (format === "sarif") refuseOverFleet("-o sarif", fleet);
     return runFleetCommand({
       command: "drift",
       global: opts.global,
@@ -98,6 +97,7 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
       targets: fleet,
       format,
       io,
+      ...(format === "sarif" ? { print: (doc: FleetReport) => fleetSarif(doc, project, io) } : {}),
       job: async (t, deps) => {
         const read = await readDrift(projectIn(project, t.region), targets, deps);
         const report: DriftReport = t.account ? { ...read, account: t.account } : read;
@@ -116,16 +116,16 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
     const read = await reading(io, project.region, () => readDrift(project, targets, deps));
     // With `accounts:`, the report names its account, so shards of a fleet can be merged.
     const report: DriftReport = account ? { ...read, account } : read;
-    const cwd = process.cwd();
     if (opts.fix) return await fixDrift(report, project, targets, deps, io, opts, format);
     if (format === "json") io.stdout.write(renderDriftJson(report));
     else if (format === "markdown") io.stdout.write(renderDriftMarkdown(report));
     else if (format === "sarif") {
-      const config = project.config.source ?? "upg.config.yaml";
-      const fallback = existsSync(config)
-        ? relative(cwd, config)
-        : (report.violations.find((v) => v.declared_at)?.declared_at?.file ?? "upg.config.yaml");
-      io.stdout.write(renderDriftSarif(report, { version: VERSION, fallbackUri: fallback }));
+      io.stdout.write(
+        renderDriftSarif(report, {
+          version: VERSION,
+          fallbackUri: sarifFallback(project, report.violations),
+        }),
+      );
     } else io.stdout.write(renderDriftHuman(report, styleFor(io.stdout, io.env, opts.global.color)));
     github(report, io, format === "human" ? io.stdout : io.stderr);
     const code = driftExitCode(report, failOn, opts.failOnPending);
@@ -135,6 +135,30 @@ export async function runDriftCommand(opts: DriftCommandOptions, io: Io): Promis
   } finally {
     deps.close();
   }
+}
+
+/** Where a SARIF result points when its violation has no plan-file line: the config file, else a plan file. */
+function sarifFallback(project: Project, violations: readonly DriftReport["violations"][number][]): string {
+  const config = project.config.source ?? "upg.config.yaml";
+  return existsSync(config)
+    ? relative(process.cwd(), config)
+    : (violations.find((v) => v.declared_at)?.declared_at?.file ?? "upg.config.yaml");
+}
+
+/**
+ * One SARIF document for a fleet: every account-region's violations in one run (code scanning takes one run per
+ * category), each naming its account-region. A target that could not be checked is said on stderr.
+ */
+function fleetSarif(doc: FleetReport, project: Project, io: Io): string {
+  const reports = doc.results.flatMap((r) => (r.report ? [r.report as DriftReport] : []));
+  for (const r of doc.results.filter((x) => x.status === "error"))
+    io.stderr.write(`${fleetLabel(r)}: not checked: ${r.error ?? "failed"}\n`);
+  const violations = reports.flatMap((r) => r.violations);
+  const merged = { ...reports[0]!, violations } as DriftReport;
+  return renderDriftSarif(reports.length > 0 ? merged : ({ violations: [] } as unknown as DriftReport), {
+    version: VERSION,
+    fallbackUri: sarifFallback(project, violations),
+  });
 }
 
 /** One account-region's drift report (paths relative to the working directory). */

@@ -9,6 +9,7 @@ import { type FleetTarget, resolveTargets, targetLabel } from "../fleet/targets.
 import type { UpgConfig } from "../model/spec.js";
 import {
   type FleetCommand,
+  type FleetReport,
   fleetLabel,
   fleetReport,
   renderFleetHuman,
@@ -42,8 +43,10 @@ export interface FleetCommandOptions {
   global: GlobalOptions;
   config: UpgConfig;
   targets: readonly FleetTarget[];
-  format: "human" | "json" | "markdown";
+  format: "human" | "json" | "markdown" | "sarif";
   io: Io;
+  /** How the merged report is printed when the command has its own form for it (drift's SARIF). */
+  print?(doc: FleetReport): string;
   job(target: { account: string | null; region: string }, deps: RunDeps): Promise<TargetOutcome<unknown>>;
 }
 
@@ -69,7 +72,8 @@ export async function runFleetCommand(opts: FleetCommandOptions): Promise<number
   });
   const doc = fleetReport(opts.command, results, new Date().toISOString());
   const io = opts.io;
-  if (opts.format === "json") io.stdout.write(renderFleetJson(doc));
+  if (opts.print) io.stdout.write(opts.print(doc));
+  else if (opts.format === "json") io.stdout.write(renderFleetJson(doc));
   else if (opts.format === "markdown") io.stdout.write(renderFleetMarkdown(doc));
   else io.stdout.write(renderFleetHuman(doc, styleFor(io.stdout, io.env, g.color)));
   return doc.exit_code;

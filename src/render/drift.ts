@@ -189,6 +189,15 @@ const SARIF_LEVEL: Record<Severity, "error" | "warning" | "note"> = {
  * SARIF 2.1.0: one run, one rule per violation type, one result per violation located at the plan-file line
  * that declares the drifted value (violations with no plan file — unmanaged plans — at `fallbackUri`).
  */
+type Tagged = { account?: string | null; region?: string };
+
+/** `account/region` (or the region) of a violation a fleet report tagged; undefined for a one-region report's. */
+function targetOf(v: object): string | undefined {
+  const t = v as Tagged;
+  if (typeof t.region !== "string") return undefined;
+  return t.account ? `${t.account}/${t.region}` : t.region;
+}
+
 export function renderDriftSarif(
   report: DriftReport,
   opts: { version: string; fallbackUri: string },
@@ -204,11 +213,16 @@ export function renderDriftSarif(
   }));
   const results = report.violations.map((v) => {
     const where = v.declared_at;
+    // In a fleet's SARIF every violation carries its account-region: in the message, and in the fingerprint so
+    // the same drift in two account-regions stays two alerts.
+    const target = targetOf(v);
     return {
       ruleId: v.violation_type,
       ruleIndex: types.indexOf(v.violation_type),
       level: SARIF_LEVEL[v.severity],
-      message: { text: `${planLabel(v)}: ${WHAT[v.violation_type]}. ${detail(v)}. ${adviceFor(v)}` },
+      message: {
+        text: `${target ? `[${target}] ` : ""}${planLabel(v)}: ${WHAT[v.violation_type]}. ${detail(v)}. ${adviceFor(v)}`,
+      },
       locations: [
         {
           physicalLocation: {
@@ -218,9 +232,10 @@ export function renderDriftSarif(
         },
       ],
       partialFingerprints: {
-        "upgViolation/v1": `${v.plan_id ?? v.api_gateway_id ?? ""}|${v.violation_type}|${v.subject ?? ""}`,
+        "upgViolation/v1": `${v.plan_id ?? v.api_gateway_id ?? ""}|${v.violation_type}|${v.subject ?? ""}${target ? `|${target}` : ""}`,
       },
       properties: {
+        ...(target ? { account: (v as Tagged).account ?? null, region: (v as Tagged).region } : {}),
         severity: v.severity,
         auto_fixable: v.auto_fixable,
         should_be: v.should_be,

@@ -198,6 +198,16 @@ describe("a fleet of 2 accounts × 2 regions", () => {
     });
     expect(json.exit_code).toBe(2);
 
+    // -o sarif: one run for the whole fleet; each result names its account-region.
+    const sarif = await p.upg(["drift", "-o", "sarif"]);
+    expect(sarif.code).toBe(2);
+    const sdoc = JSON.parse(sarif.stdout) as {
+      runs: Array<{ results: Array<{ ruleId: string; message: { text: string } }> }>;
+    };
+    expect(sdoc.runs).toHaveLength(1);
+    expect(sdoc.runs[0]!.results.map((r) => r.ruleId)).toEqual(["rate_limit_changed"]);
+    expect(sdoc.runs[0]!.results[0]!.message.text.startsWith("[prod/eu-west-1] free")).toBe(true);
+
     // --region narrows to the matching account-regions.
     const narrowed = JSON.parse(
       (await p.upg(["drift", "-o", "json", "--region", "us-east-1"])).stdout,

@@ -80,4 +80,37 @@ describe("SARIF", () => {
     delete doc.version;
     expect(validate(doc)).toBe(false);
   });
+
+  it("a fleet's violations (tagged with account and region) name their account-region, and stay apart by fingerprint", () => {
+    const v = REPORT.violations[0]!;
+    const fleet = {
+      ...REPORT,
+      violations: [
+        { ...v, account: "prod", region: "eu-west-1" },
+        { ...v, account: "dev", region: "eu-west-1" },
+      ],
+    } as DriftReport;
+    const doc = JSON.parse(renderDriftSarif(fleet, { version: "0.1.0", fallbackUri: "upg.config.yaml" }));
+    expect(validate(doc)).toBe(true);
+    const results = doc.runs[0].results as Array<{
+      message: { text: string };
+      partialFingerprints: Record<string, string>;
+      properties: Record<string, unknown>;
+    }>;
+    expect(results.map((r) => r.message.text.split(" ").slice(0, 2).join(" "))).toEqual([
+      "[prod/eu-west-1] basic",
+      "[dev/eu-west-1] basic",
+    ]);
+    expect(results.map((r) => r.partialFingerprints["upgViolation/v1"])).toEqual([
+      "basic|rate_limit_changed|throttle.rateLimit|prod/eu-west-1",
+      "basic|rate_limit_changed|throttle.rateLimit|dev/eu-west-1",
+    ]);
+    expect(results[0]!.properties).toMatchObject({ account: "prod", region: "eu-west-1" });
+    // A one-region report keeps its fingerprints as they were.
+    const one = JSON.parse(renderDriftSarif(REPORT, { version: "0.1.0", fallbackUri: "upg.config.yaml" }));
+    expect(one.runs[0].results[0].partialFingerprints["upgViolation/v1"]).toBe(
+      "basic|rate_limit_changed|throttle.rateLimit",
+    );
+    expect(one.runs[0].results[0].message.text.startsWith("basic")).toBe(true);
+  });
 });
