@@ -3,9 +3,10 @@
 // What runs in each is exactly what was shown: a target whose plan changed in between (another run, a console
 // edit) applies nothing and says why; the others go on. Progress lines name their account-region.
 
+import { setMaxListeners } from "node:events";
 import { makePlan, staleReason } from "../apply/make-plan.js";
 import { runApply } from "../apply/run-apply.js";
-import { UserError } from "../errors.js";
+import { LockHeldError, UserError } from "../errors.js";
 import type { TargetOutcome } from "../fleet/run.js";
 import { runFleet } from "../fleet/run.js";
 import type { FleetTarget } from "../fleet/targets.js";
@@ -19,7 +20,7 @@ import type { GlobalOptions } from "./global-options.js";
 import { trapInterrupts } from "./interrupts.js";
 import { type Io, styleFor } from "./output.js";
 import { type Project, projectIn } from "./project.js";
-import { auditRepairNotice, confirm, describeWait, exitCodeOf, lockNotice } from "./run-changes.js";
+import { auditRepairNotice, confirm, describeWait, exitCodeOf, headLine, lockNotice } from "./run-changes.js";
 
 export interface FleetApplyOptions {
   global: GlobalOptions;
@@ -44,6 +45,8 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
   const style = styleFor(out, io.env, g.color);
   const interrupts = trapInterrupts(io, "cancelling");
   const signal = interrupts.signal;
+  // Every account-region listens for the run's signal (its reads, its calls): a few listeners each.
+  setMaxListeners(10 + 4 * o.fleet.length, signal);
   const credentials = fleetCredentials(g, config);
   const open = (region: string, creds: Parameters<typeof openDeps>[3]) => openDeps(g, config, region, creds);
   const request = (region: string) => ({
@@ -116,11 +119,20 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
     interrupts.dispose();
   }
 
-  /** A target interrupted before its first change (reading, or waiting for its lock) applied nothing. */
-  async function untilInterrupted<T>(work: Promise<T>): Promise<T> {
+  /**
+   * A target interrupted before its first change (reading, or waiting for its lock) applied nothing; a lock
+   * another run holds is said with the flags that reach this account-region.
+   */
+  async function untilInterrupted<T>(where: Where, work: Promise<T>): Promise<T> {
     try {
       return await work;
     } catch (err) {
+      if (err instanceof LockHeldError && err.lockId) {
+        const flags = `${where.account ? `--account ${where.account} ` : ""}--region ${where.region}`;
+        throw new UserError(err.message, {
+          hint: `Wait for it to finish, retry with --lock-timeout 5m, or if that run crashed: upg unlock ${err.lockId} ${flags} --reason '…'.`,
+        });
+      }
       if (!signal.aborted) throw err;
       throw new UserError("Interrupted before any change was made here; nothing was applied.", {
         hint: "Run `upg apply` again to apply the plan.",
@@ -132,9 +144,15 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
     const label = fleetLabel(where);
     const say = (line: string) => out.write(prefixed(label, line));
     signal.addEventListener("abort", () => deps.stopCalls(), { once: true });
-    deps.waits.listener = (w) => io.stderr.write(prefixed(label, `  … ${describeWait(w)}\n`));
+    deps.waits.listener = (w) => {
+      // Once stopping, calls waiting for their turn are not sent: their waits are not worth a line.
+      if (!signal.aborted) io.stderr.write(prefixed(label, `  … ${describeWait(w)}\n`));
+    };
+    // The plans whose stopped changes this run finishes first: the plan shown already showed them finished.
+    let recovered = new Set<string>();
     const actor = await deps.live.callerIdentity();
     const outcome = await untilInterrupted(
+      where,
       runApply(
         request(where.region),
         {
@@ -156,12 +174,16 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
               io.stderr.write(prefixed(label, line));
           },
           onRecovered: (recoveries) => {
+            recovered = new Set(recoveries.map((r) => r.planId));
             io.stderr.write(prefixed(label, "Finishing what an earlier run left unfinished:\n"));
             for (const r of recoveries) io.stderr.write(prefixed(label, `  ${r.note}\n`));
           },
           // Exactly what was shown and approved, or nothing.
           approve: async (current) => {
-            const stale = staleReason(shownPlan, current);
+            const stale = staleReason(
+              withoutRecovered(shownPlan, recovered),
+              withoutRecovered(current, recovered),
+            );
             if (stale) {
               throw new UserError(
                 `Nothing was applied here: the plan changed since it was shown (${stale}).`,
@@ -170,7 +192,8 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
                 },
               );
             }
-            return { plan: shownPlan };
+            // Equal to what was shown; after a roll-forward the plan computed now carries the records written.
+            return { plan: recovered.size > 0 ? current : shownPlan };
           },
           onEvent: (e) => {
             if (e.type === "change-done") {
@@ -185,10 +208,35 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
     // The approved plan has changes, so the run either applied it or threw above.
     if (outcome.kind !== "applied") throw new Error(`apply ended as ${outcome.kind} after approval`);
     const { result } = outcome;
+    const head = await headLine(deps);
     const alerts = await notifyRunEvents(outcome.plan, result, outcome.records, config, deps, io, true);
     if (alerts.failures) io.stderr.write(prefixed(label, alerts.failures));
-    return { exit_code: Math.max(exitCodeOf(result, interrupts), alerts.failures ? 1 : 0), report: result };
+    return {
+      exit_code: Math.max(exitCodeOf(result, interrupts), alerts.failures ? 1 : 0),
+      report: { ...result, ...(head ? { audit_head: head } : {}) },
+    };
   }
+}
+
+/**
+ * A plan as compared with the one shown, leaving out what finishing a stopped run's changes writes: the
+ * `recovered` plans' record versions and the records their changes carry. That write happens under the lock,
+ * before planning, and the shown plan already showed those changes finished; it is not a change since.
+ */
+function withoutRecovered(plan: Plan, recovered: ReadonlySet<string>): Plan {
+  if (recovered.size === 0) return plan;
+  const records = Object.fromEntries(
+    Object.entries(plan.fingerprint.records).filter(([id]) => !recovered.has(id)),
+  );
+  return {
+    ...plan,
+    fingerprint: { ...plan.fingerprint, records },
+    changes: plan.changes.map((c) => {
+      if (!recovered.has(c.planId)) return c;
+      const { record: _written, ...rest } = c;
+      return rest;
+    }),
+  };
 }
 
 /** Every line of `text` prefixed with the account-region it is about. */

@@ -103,7 +103,7 @@ export function progressLine(io: Io, what: string, total: number, start = Date.n
       r.status === "error"
         ? `failed: ${r.error ?? "error"}`
         : what === DONE.apply && r.exit_code !== 0
-          ? "not completely applied"
+          ? "incomplete"
           : what;
     io.stderr.write(`[${done}/${total}] ${fleetLabel(r)} ${how} (${secs} s)\n`);
   };

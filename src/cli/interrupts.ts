@@ -43,7 +43,9 @@ export function trapInterrupts(io: Io, what: string): Interrupts {
       process.exit(CODES[sig] ?? 130);
     }
     first = sig;
-    io.stderr.write(`\n${sig} received: ${action}.\n`);
+    // The action says what a second Ctrl-C does; a SIGTERM is repeated as a SIGTERM.
+    const said = sig === "SIGINT" ? action : action.replace("press Ctrl-C again", `send ${sig} again`);
+    io.stderr.write(`\n${sig} received: ${said}.\n`);
     controller.abort(new Interrupted(sig));
   };
   process.on("SIGINT", onSignal);

@@ -8,6 +8,7 @@ import { buildDriftReport } from "../diff/drift-report.js";
 import { errorMessage, UserError } from "../errors.js";
 import type { Plan } from "../model/plan.js";
 import { renderDriftAnnotations } from "../render/drift.js";
+import { fleetLabel } from "../render/merge.js";
 import { renderPlanHuman, renderPlanJson, renderPlanMarkdown } from "../render/plan.js";
 import { auditHeadWarning } from "./audit-warning.js";
 import { openDeps, type RunDeps } from "./deps.js";
@@ -52,6 +53,16 @@ export async function snapshot(
   );
 }
 
+/** What a stopped apply left, which this plan shows finished (on stderr; each line prefixed in a fleet). */
+function recoveryNotice(io: Io, snap: Snapshot, label?: string): void {
+  if (snap.recovery.recoveries.length === 0) return;
+  const at = label ? `${label}  ` : "";
+  io.stderr.write(
+    `${at}An earlier apply stopped mid-change. This plan shows the state after finishing it; the next \`upg apply\` records it:\n`,
+  );
+  for (const r of snap.recovery.recoveries) io.stderr.write(`${at}  ${r.note}\n`);
+}
+
 export function checkTargets(project: Project, targets: readonly string[]): void {
   const known = new Set(project.allSpecs.map((s) => s.planId));
   const unknown = targets.filter((t) => !known.has(t));
@@ -89,6 +100,7 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
           deps,
         );
         const { plan } = snap;
+        recoveryNotice(io, snap, fleetLabel(t));
         const exit_code =
           plan.problems.length > 0 ? 1 : opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
         return { exit_code, report: plan };
@@ -105,12 +117,7 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
     const { plan } = snap;
     const auditWarning = await auditHeadWarning(deps.store);
     if (auditWarning) io.stderr.write(`Warning: ${auditWarning} Run \`upg audit verify\`.\n`);
-    if (snap.recovery.recoveries.length > 0) {
-      io.stderr.write(
-        "An earlier apply stopped mid-change. This plan shows the state after finishing it; the next `upg apply` records it:\n",
-      );
-      for (const r of snap.recovery.recoveries) io.stderr.write(`  ${r.note}\n`);
-    }
+    recoveryNotice(io, snap);
     // A saved plan carries what it was made for and a checksum; with --out, -o json shows that same document.
     const doc = opts.out
       ? sealPlan(

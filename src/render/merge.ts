@@ -251,18 +251,29 @@ export function mergeReports(
 function renderOne(command: FleetCommand, report: unknown, style: Style): string {
   if (command === "drift") return renderDriftHuman(report as DriftReport, style);
   if (command === "plan") return renderPlanHuman(report as Plan, style);
-  if (command === "apply") return renderApplySummary(report as ApplyResult, style).replace(/^\n/, "");
+  if (command === "apply") {
+    const a = report as ApplyResult & { audit_head?: { seq: number; hash: string } };
+    const head = a.audit_head ? `Audit log head: seq ${a.audit_head.seq}, sha256 ${a.audit_head.hash}\n` : "";
+    return `${renderApplySummary(a, style).replace(/^\n/, "")}${head}`;
+  }
   return renderStatusTable(report as StatusRow[], style);
 }
 
 function summary(doc: FleetReport): string {
   const n = doc.results.length;
   if (doc.command === "apply") {
-    const bad = doc.results.filter((r) => r.status === "error" || r.exit_code !== 0);
     if (n === 0) return "No changes in any target.";
-    return bad.length === 0
-      ? `${plural(n, "target")}: all applied.`
-      : `${plural(n, "target")}: ${n - bad.length} applied, ${bad.length} not completely (${bad.map(fleetLabel).join(", ")}).`;
+    // Not applied: the target failed before its first change; incomplete: some of its changes ran.
+    const notApplied = doc.results.filter((r) => r.status === "error");
+    const incomplete = doc.results.filter((r) => r.status === "ok" && r.exit_code !== 0);
+    const applied = n - notApplied.length - incomplete.length;
+    if (applied === n) return `${plural(n, "target")}: all applied.`;
+    const parts = [`${applied} applied`];
+    if (incomplete.length > 0)
+      parts.push(`${incomplete.length} incomplete (${incomplete.map(fleetLabel).join(", ")})`);
+    if (notApplied.length > 0)
+      parts.push(`${notApplied.length} not applied (${notApplied.map(fleetLabel).join(", ")})`);
+    return `${plural(n, "target")}: ${parts.join(", ")}.`;
   }
   const failed = doc.results.filter((r) => r.status === "error");
   return failed.length === 0

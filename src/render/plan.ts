@@ -326,8 +326,12 @@ export function renderApplySummary(result: ApplyResult, style: Style = PLAIN): s
         `Not run: ${shown.join(", ")}${more > 0 ? ` and ${more} more (-o json lists them all)` : ""}.`,
       );
     }
+    // Stopped by a signal there is nothing to fix: running again finishes the work.
+    const interrupted = result.stopped?.startsWith("interrupted") === true && failed.length === 0;
     out.push(
-      "The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.",
+      interrupted
+        ? "The changes marked ✓ were applied; the others were not. Run `upg apply` again to finish: it picks up where this run stopped."
+        : "The changes marked ✓ were applied; the others were not. Fix the cause and run `upg apply` again: it picks up where this run stopped.",
     );
   }
   return `${out.join("\n")}\n`;

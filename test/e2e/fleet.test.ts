@@ -8,7 +8,7 @@ import { APIGatewayClient, GetUsagePlansCommand, UpdateUsagePlanCommand } from "
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnCli } from "../helpers/cli.js";
-import { type E2E, type Project, pause, startE2E } from "./harness.js";
+import { type E2E, type Project, pause, startE2E, TIME_SCALE } from "./harness.js";
 
 let e2e: E2E;
 beforeAll(async () => {
@@ -450,7 +450,7 @@ describe("a fleet of 2 accounts × 2 regions", () => {
       expect(r.stdout).toContain(`${label}    ✓ update free`);
       expect(r.stdout).toContain(`${label}  Apply complete: 1 change applied.`);
     }
-    expect(r.stdout).toContain("4 targets: 3 applied, 1 not completely (prod/eu-west-1).");
+    expect(r.stdout).toContain("4 targets: 3 applied, 1 not applied (prod/eu-west-1).");
     const plan = JSON.parse((await p.upg(["plan", "-o", "json"])).stdout) as FleetDoc;
     expect(
       plan.results.filter((x) => (x.report?.changes ?? []).length > 0).map((x) => `${x.account}/${x.region}`),
@@ -509,5 +509,57 @@ describe("a fleet of 2 accounts × 2 regions", () => {
     const second = await p.upg(["drift", "--notify", "-o", "json"]);
     expect(second.code).toBe(2);
     expect(readFileSync(alertsFile, "utf8").trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("kill -9 mid fleet apply: the lock message names the unlock for that account-region; the next apply finishes in one go", async () => {
+    const { p, labels } = await fleet();
+    const plans = ["a", "b", "c"];
+    for (const id of plans)
+      p.writePlan(`${id}.yaml`, FREE.replace(/free/g, id).replace("Free", `Plan ${id}`));
+    expect((await p.upg(["apply", "--auto-approve"])).code).toBe(0);
+    for (const id of plans)
+      p.writePlan(
+        `${id}.yaml`,
+        FREE.replace(/free/g, id).replace("Free", `Plan ${id}`).replace("rate_limit: 5", "rate_limit: 6"),
+      );
+    // Every call held at AWS for a while, so that updates are in flight (their intents written) at the kill.
+    await e2e.sb.admin.setFaults({ latencyMs: 400 / TIME_SCALE });
+    const run = spawnCli(["apply", "--auto-approve"], {
+      cwd: p.dir,
+      env: { ...e2e.sb.env(), AWS_PROFILE: undefined, CI: "1" },
+    });
+    await run.waitFor("✓ update");
+    run.kill("SIGKILL");
+    await run.done;
+    await e2e.sb.admin.resetFaults();
+
+    const held = await p.upg(["apply", "--auto-approve"]);
+    expect(held.code).toBe(1);
+    const unlocks = [...held.stdout.matchAll(/upg unlock (\w+) --account (\S+) --region (\S+) --reason/g)];
+    expect(unlocks.map((m) => `${m[2]}/${m[3]}`).sort()).toEqual([...labels].sort());
+    for (const [, id, account, region] of unlocks) {
+      const u = await p.upg([
+        "unlock",
+        id!,
+        "--account",
+        account!,
+        "--region",
+        region!,
+        "--reason",
+        "killed in a test",
+      ]);
+      expect(u.code, u.stdout + u.stderr).toBe(0);
+    }
+
+    const next = await p.upg(["apply", "--auto-approve"]);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stderr).toContain("Finishing what an earlier run left unfinished:");
+    expect(next.stdout).toContain("4 targets: all applied.");
+    expect((await p.upg(["plan", "--detailed-exitcode"])).code).toBe(0);
+    for (const label of labels) {
+      const [account, region] = label.split("/");
+      const verify = await p.upg(["audit", "verify", "--account", account!, "--region", region!]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    }
   });
 });

@@ -89,7 +89,7 @@ describe("SARIF", () => {
         { ...v, account: "prod", region: "eu-west-1" },
         { ...v, account: "dev", region: "eu-west-1" },
       ],
-    } as DriftReport;
+    } as unknown as DriftReport;
     const doc = JSON.parse(renderDriftSarif(fleet, { version: "0.1.0", fallbackUri: "upg.config.yaml" }));
     expect(validate(doc)).toBe(true);
     const results = doc.runs[0].results as Array<{
