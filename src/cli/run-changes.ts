@@ -175,10 +175,12 @@ export async function confirm(io: Io, out: NodeJS.WritableStream, signal: AbortS
       hint: "Review the plan above and pass --auto-approve to apply it non-interactively.",
     });
   }
-  out.write(
+  // With stdout sent to a file or a pipe (`upg apply > plan.txt`), the question still reaches the terminal.
+  const ask = (out as { isTTY?: boolean }).isTTY === true ? out : io.stderr;
+  ask.write(
     "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ",
   );
-  const rl = createInterface({ input: io.stdin, output: out, terminal: false });
+  const rl = createInterface({ input: io.stdin, output: ask, terminal: false });
   try {
     const answer = await new Promise<string>((resolve) => {
       rl.once("line", resolve).once("close", () => resolve(""));

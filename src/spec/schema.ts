@@ -493,6 +493,41 @@ export const configFileSchema = z
       .optional()
       .describe("Timeouts of every API Gateway, DynamoDB and STS call, e.g. { connect: 3s, request: 10s }."),
   })
+  .superRefine((doc, ctx) => sameAccountTwice(doc, ctx))
   .describe("upg project file (upg.config.yaml).");
 
 export type ConfigFileDoc = z.infer<typeof configFileSchema>;
+
+/**
+ * Two `accounts:` entries for one AWS account (the account id in their role ARNs) in a shared region would plan and
+ * apply that account-region twice, each run locking out the other: refused at the second entry.
+ */
+function sameAccountTwice(
+  doc: {
+    regions?: string[] | undefined;
+    accounts?: Array<{ name: string; role_arn: string; regions?: string[] | undefined }> | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const accounts = doc.accounts ?? [];
+  const idOf = (arn: string) => /:iam::(\d{12}):/.exec(arn)?.[1];
+  const regionsOf = (a: { regions?: string[] | undefined }) => a.regions ?? doc.regions ?? ["us-east-1"];
+  accounts.forEach((a, j) => {
+    const id = idOf(a.role_arn);
+    if (!id) return;
+    const i = accounts.findIndex(
+      (b, k) => k < j && idOf(b.role_arn) === id && regionsOf(b).some((r) => regionsOf(a).includes(r)),
+    );
+    if (i < 0) return;
+    const shared = regionsOf(a).filter((r) => regionsOf(accounts[i]!).includes(r));
+    ctx.addIssue({
+      code: "custom",
+      path: ["accounts", j, "role_arn"],
+      message: `account ${a.name} is AWS account ${id}, as ${accounts[i]!.name} (accounts[${i}]) is, in ${shared.join(", ")}: one run would plan and apply it twice`,
+      params: {
+        code: "duplicate_account_id",
+        hint: "Keep one entry per AWS account and region: merge the two, or give each its own `regions:`.",
+      },
+    });
+  });
+}

@@ -53,7 +53,8 @@ describe("accounts in upg.config.yaml", () => {
 
   it("a duplicate account name is refused at the second one, naming the first", () => {
     const r = load(
-      `accounts:\n  - { name: prod, role_arn: "${ROLE}" }\n  - name: prod\n    role_arn: "${ROLE}"\n`,
+      // Two AWS accounts under one name (one account twice is refused on its own, below).
+      `accounts:\n  - { name: prod, role_arn: "${ROLE}" }\n  - name: prod\n    role_arn: "${ROLE.replace(/\d{12}/, "210987654321")}"\n`,
     );
     expect(r.diagnostics).toEqual([
       expect.objectContaining({
@@ -66,6 +67,27 @@ describe("accounts in upg.config.yaml", () => {
         hint: "Give every account its own name.",
       }),
     ]);
+  });
+
+  it("one AWS account in two entries that share a region is refused at the second; in separate regions it is fine", () => {
+    const other = ROLE.replace(/role\/.*/, "role/other");
+    const r = load(
+      `regions: [us-east-1]\naccounts:\n  - { name: a1, role_arn: "${ROLE}" }\n  - { name: a2, role_arn: "${other}" }\n`,
+    );
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: "error",
+        code: "duplicate_account_id",
+        path: "accounts[1].role_arn",
+        line: 4,
+        message: expect.stringContaining("account a2 is AWS account"),
+        hint: "Keep one entry per AWS account and region: merge the two, or give each its own `regions:`.",
+      }),
+    ]);
+    const apart = load(
+      `regions: [us-east-1]\naccounts:\n  - { name: a1, role_arn: "${ROLE}" }\n  - { name: a2, role_arn: "${other}", regions: [eu-west-1] }\n`,
+    );
+    expect(apart.diagnostics).toEqual([]);
   });
 
   it("a malformed role ARN is refused with the expected form", () => {
