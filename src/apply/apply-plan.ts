@@ -438,6 +438,17 @@ export async function applyPlan(
     byChange.set(c.id, r);
     deps.onEvent?.({ type: "change-done", change: c, result: r });
   };
+  /** The intent could not be written (or the lease is lost): the run stops, and these changes did not run. */
+  const intentFailed = (changes: readonly Change[], err: unknown, t0: number) => {
+    stop(errorMessage(err));
+    for (const c of changes)
+      finish(c, {
+        ...resultBase(c),
+        outcome: "failed",
+        error: `not run: ${errorMessage(err)}`,
+        ms: Date.now() - t0,
+      });
+  };
 
   /**
    * A group of key changes of one plan, journalled together: one intent naming them all (pending.group), the
@@ -471,14 +482,7 @@ export async function applyPlan(
       rec = await deps.store.putRecord({ ...rec, pending: { ...group[0]!, group } }, rec.version);
       st.records.set(planId, rec);
     } catch (err) {
-      stop(errorMessage(err));
-      for (const c of runnable)
-        finish(c, {
-          ...resultBase(c),
-          outcome: "failed",
-          error: `not run: ${errorMessage(err)}`,
-          ms: Date.now() - t0,
-        });
+      intentFailed(runnable, err, t0);
       return;
     }
     const ran: Array<{ c: Change; r: ChangeResult }> = [];
@@ -568,13 +572,7 @@ export async function applyPlan(
       rec = await deps.store.putRecord({ ...base, pending }, rec?.version ?? 0);
       st.records.set(c.planId, rec);
     } catch (err) {
-      stop(errorMessage(err));
-      finish(c, {
-        ...resultBase(c),
-        outcome: "failed",
-        error: `not run: ${errorMessage(err)}`,
-        ms: Date.now() - t0,
-      });
+      intentFailed([c], err, t0);
       return;
     }
 
