@@ -19,7 +19,7 @@ import { fleetCredentials, progressLine } from "./fleet-run.js";
 import type { GlobalOptions } from "./global-options.js";
 import { trapInterrupts } from "./interrupts.js";
 import { type Io, styleFor } from "./output.js";
-import { type Project, projectIn } from "./project.js";
+import { type Project, planRequest, projectIn } from "./project.js";
 import { auditRepairNotice, confirm, describeWait, exitCodeOf, headLine, lockNotice } from "./run-changes.js";
 
 export interface FleetApplyOptions {
@@ -49,13 +49,7 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
   setMaxListeners(10 + 4 * o.fleet.length, signal);
   const credentials = fleetCredentials(g, config);
   const open = (region: string, creds: Parameters<typeof openDeps>[3]) => openDeps(g, config, region, creds);
-  const request = (region: string) => ({
-    specs: projectIn(o.project, region).specs,
-    config,
-    targets: o.targets,
-    ...(o.adopt ? { adopt: true } : {}),
-    ...(o.allowKeyLoss ? { allowKeyLoss: true } : {}),
-  });
+  const request = (region: string) => planRequest(projectIn(o.project, region), o.targets, o);
   try {
     // 1. Plan every account-region (no lock: nothing is written), and show the merged plan.
     const planned = await runFleet<RunDeps, Plan>({

@@ -1,6 +1,7 @@
 // Loading what the user declared, for commands that go on to talk to AWS: any error in the plan
 // files stops the command before anything is read from or written to AWS.
 
+import type { PlanRequest } from "../apply/make-plan.js";
 import { UserError } from "../errors.js";
 import { livesIn, type PlanSpec, type UpgConfig } from "../model/spec.js";
 import { renderDiagnosticsHuman } from "../render/diagnostics.js";
@@ -18,6 +19,21 @@ export interface Project {
   region: string;
   /** Every plan the plan files declare, whatever its regions. */
   allSpecs: PlanSpec[];
+}
+
+/** What a plan is made from: the project's plans in its region, the targets, and --adopt / --allow-key-loss. */
+export function planRequest(
+  project: Project,
+  targets: readonly string[],
+  options: { adopt?: boolean; allowKeyLoss?: boolean } = {},
+): PlanRequest {
+  return {
+    specs: project.specs,
+    config: project.config,
+    targets,
+    ...(options.adopt ? { adopt: true } : {}),
+    ...(options.allowKeyLoss ? { allowKeyLoss: true } : {}),
+  };
 }
 
 /** The project as seen from one region: the plans that live there. */

@@ -16,7 +16,7 @@ import { fleetTargets, refuseOverFleet, runFleetCommand, soleAccount } from "./f
 import { annotating, appendStepSummary, problemAnnotations, relativePaths } from "./github.js";
 import type { GlobalOptions } from "./global-options.js";
 import { type Io, parseFormat, styleFor } from "./output.js";
-import { loadProject, type Project, projectIn, scopeTargets } from "./project.js";
+import { loadProject, type Project, planRequest, projectIn, scopeTargets } from "./project.js";
 import { reading } from "./spinner.js";
 
 export interface PlanCommandOptions {
@@ -39,18 +39,7 @@ export async function snapshot(
   io: Io,
   options: { adopt?: boolean; allowKeyLoss?: boolean } = {},
 ): Promise<Snapshot> {
-  return reading(io, project.region, () =>
-    makePlan(
-      {
-        specs: project.specs,
-        config: project.config,
-        targets,
-        ...(options.adopt ? { adopt: true } : {}),
-        ...(options.allowKeyLoss ? { allowKeyLoss: true } : {}),
-      },
-      deps,
-    ),
-  );
+  return reading(io, project.region, () => makePlan(planRequest(project, targets, options), deps));
 }
 
 /** What a stopped apply left, which this plan shows finished (on stderr; each line prefixed in a fleet). */
@@ -89,16 +78,7 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
       format,
       io,
       job: async (t, deps) => {
-        const snap = await makePlan(
-          {
-            specs: projectIn(project, t.region).specs,
-            config: project.config,
-            targets,
-            ...(opts.adopt ? { adopt: true } : {}),
-            ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
-          },
-          deps,
-        );
+        const snap = await makePlan(planRequest(projectIn(project, t.region), targets, opts), deps);
         const { plan } = snap;
         recoveryNotice(io, snap, fleetLabel(t));
         const exit_code =
@@ -110,10 +90,7 @@ export async function runPlanCommand(opts: PlanCommandOptions, io: Io): Promise<
   const account = soleAccount(fleet);
   const deps = await openDeps(opts.global, project.config, project.region);
   try {
-    const snap = await snapshot(project, targets, deps, io, {
-      ...(opts.adopt ? { adopt: true } : {}),
-      ...(opts.allowKeyLoss ? { allowKeyLoss: true } : {}),
-    });
+    const snap = await snapshot(project, targets, deps, io, opts);
     const { plan } = snap;
     const auditWarning = await auditHeadWarning(deps.store);
     if (auditWarning) io.stderr.write(`Warning: ${auditWarning} Run \`upg audit verify\`.\n`);

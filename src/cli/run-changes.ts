@@ -17,7 +17,7 @@ import { auditHeadWarning } from "./audit-warning.js";
 import type { RunDeps } from "./deps.js";
 import { Interrupted, type Interrupts, interruptible, trapInterrupts } from "./interrupts.js";
 import type { Io } from "./output.js";
-import type { Project } from "./project.js";
+import { type Project, planRequest } from "./project.js";
 import { reading, type Spinner, startSpinner } from "./spinner.js";
 
 export interface RunChangesOptions {
@@ -56,13 +56,7 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
   try {
     const actor = await interruptible(deps.live.callerIdentity(), signal);
     const outcome = await runApply(
-      {
-        specs: project.specs,
-        config: project.config,
-        targets: o.targets,
-        ...(o.adopt ? { adopt: true } : {}),
-        ...(o.allowKeyLoss ? { allowKeyLoss: true } : {}),
-      },
+      planRequest(project, o.targets, o),
       {
         ...deps,
         actor,
