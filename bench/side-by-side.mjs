@@ -265,31 +265,33 @@ export async function runSideBySide(opts, log = (s) => process.stderr.write(`${s
     );
     expectCode("upg init", await upgAsync(["init"], { cwd: dir, env }));
 
+    /** One `upg apply --auto-approve -o json` with the counters reset before it: calls, time, DynamoDB per change. */
+    const measureApply = async (what) => {
+      await bench.resetCounts();
+      const run = await upgAsync(["apply", "--auto-approve", "-o", "json"], { cwd: dir, env, peakRss: true });
+      expectCode(`upg apply (${what})`, run);
+      const calls = await counters();
+      const dynamo = bench.dynamo.counts();
+      const changes = applyResults(run.stdout);
+      const m = {
+        calls: calls.total,
+        callsByOp: calls,
+        wallMs: Math.round(run.ms),
+        throttled: bench.gateway.throttled(),
+        runs: 1,
+        failedRuns: 0,
+        changes,
+        dynamodbCalls: dynamo.total,
+        dynamodbPerChange: r2(dynamo.total / Math.max(1, changes)),
+        peakRssMB: run.peakRssMB,
+      };
+      log(`  upg apply-${what}: ${m.calls} calls, ${m.wallMs} ms, ${changes} changes`);
+      return m;
+    };
+
     // ---- apply-create (upg)
     await settle();
-    await bench.resetCounts();
-    const create = await upgAsync(["apply", "--auto-approve", "-o", "json"], {
-      cwd: dir,
-      env,
-      peakRss: true,
-    });
-    expectCode("upg apply (create)", create);
-    const createCalls = await counters();
-    const createDynamo = bench.dynamo.counts();
-    const createChanges = applyResults(create.stdout);
-    const upgCreate = {
-      calls: createCalls.total,
-      callsByOp: createCalls,
-      wallMs: Math.round(create.ms),
-      throttled: bench.gateway.throttled(),
-      runs: 1,
-      failedRuns: 0,
-      changes: createChanges,
-      dynamodbCalls: createDynamo.total,
-      dynamodbPerChange: r2(createDynamo.total / Math.max(1, createChanges)),
-      peakRssMB: create.peakRssMB,
-    };
-    log(`  upg apply-create: ${upgCreate.calls} calls, ${upgCreate.wallMs} ms, ${createChanges} changes`);
+    const upgCreate = await measureApply("create");
 
     // ---- full plan (upg): the consecutive runs of bench/run.mjs's `plan` part.
     await settle();
@@ -354,29 +356,7 @@ export async function runSideBySide(opts, log = (s) => process.stderr.write(`${s
     // ---- apply-update (upg): every plan's rate raised by 1.
     generatePlanProject(dir, { ...project, rateOffset: 1 });
     await settleUpdates();
-    await bench.resetCounts();
-    const update = await upgAsync(["apply", "--auto-approve", "-o", "json"], {
-      cwd: dir,
-      env,
-      peakRss: true,
-    });
-    expectCode("upg apply (update)", update);
-    const updateCalls = await counters();
-    const updateDynamo = bench.dynamo.counts();
-    const updateChanges = applyResults(update.stdout);
-    const upgUpdate = {
-      calls: updateCalls.total,
-      callsByOp: updateCalls,
-      wallMs: Math.round(update.ms),
-      throttled: bench.gateway.throttled(),
-      runs: 1,
-      failedRuns: 0,
-      changes: updateChanges,
-      dynamodbCalls: updateDynamo.total,
-      dynamodbPerChange: r2(updateDynamo.total / Math.max(1, updateChanges)),
-      peakRssMB: update.peakRssMB,
-    };
-    log(`  upg apply-update: ${upgUpdate.calls} calls, ${upgUpdate.wallMs} ms, ${updateChanges} changes`);
+    const upgUpdate = await measureApply("update");
 
     // ---- the naive client: reads on upg's account-region, writes on its own (NAIVE_REGION).
     const naiveRun = async (fn, n = 1) => {
