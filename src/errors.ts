@@ -30,6 +30,11 @@ export class StaleRecordError extends UserError {
   }
 }
 
+/** What to do about a lock another run holds; `where` adds the flags that reach its account-region in a fleet. */
+export function unlockHint(lockId: string | undefined, where = ""): string {
+  return `Wait for it to finish, retry with --lock-timeout 5m, or if that run crashed: upg unlock ${lockId ?? "LOCK_ID"}${where ? ` ${where}` : ""} --reason '…'.`;
+}
+
 /** The apply lock is held by another run. */
 export class LockHeldError extends UserError {
   constructor(
@@ -43,9 +48,7 @@ export class LockHeldError extends UserError {
     const id = lockId === undefined ? "" : ` (lock id ${lockId})`;
     super(
       `Another upg run holds the apply lock${id}: ${owner} since ${acquiredAt} (expires ${new Date(expiresAt).toISOString()}).`,
-      {
-        hint: `Wait for it to finish, retry with --lock-timeout 5m, or if that run crashed: upg unlock ${lockId ?? "LOCK_ID"} --reason '…'.`,
-      },
+      { hint: unlockHint(lockId) },
     );
     this.name = "LockHeldError";
   }

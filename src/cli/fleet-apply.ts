@@ -6,10 +6,10 @@
 import { setMaxListeners } from "node:events";
 import { makePlan, staleReason } from "../apply/make-plan.js";
 import { runApply } from "../apply/run-apply.js";
-import { LockHeldError, UserError } from "../errors.js";
+import { LockHeldError, UserError, unlockHint } from "../errors.js";
 import type { TargetOutcome } from "../fleet/run.js";
 import { runFleet } from "../fleet/run.js";
-import type { FleetTarget } from "../fleet/targets.js";
+import { type FleetTarget, targetLabel } from "../fleet/targets.js";
 import type { ApplyResult, Plan } from "../model/plan.js";
 import { fleetLabel, fleetReport, renderFleetHuman, renderFleetJson } from "../render/merge.js";
 import { renderChangeResult } from "../render/plan.js";
@@ -20,7 +20,15 @@ import type { GlobalOptions } from "./global-options.js";
 import { trapInterrupts } from "./interrupts.js";
 import { type Io, styleFor } from "./output.js";
 import { type Project, planRequest, projectIn } from "./project.js";
-import { auditRepairNotice, confirm, describeWait, exitCodeOf, headLine, lockNotice } from "./run-changes.js";
+import {
+  auditRepairNotice,
+  confirm,
+  describeWait,
+  exitCodeOf,
+  headLine,
+  lockNotice,
+  STOPPING,
+} from "./run-changes.js";
 
 export interface FleetApplyOptions {
   global: GlobalOptions;
@@ -86,15 +94,10 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
       out.write("\nApply cancelled. Nothing was changed.\n");
       return interrupts.exitCode() ?? 1;
     }
-    interrupts.setAction(
-      "stopping after the changes in flight (press Ctrl-C again to exit at once; the next run finishes the work)",
-    );
+    interrupts.setAction(STOPPING);
     out.write("\n");
     // 2. Apply every account-region that has changes, each under its own lock, exactly as shown.
-    const withChanges = o.fleet.filter((t) => {
-      const label = fleetLabel({ account: t.account?.name ?? null, region: t.region });
-      return (shown.get(label)?.changes.length ?? 0) > 0;
-    });
+    const withChanges = o.fleet.filter((t) => (shown.get(targetLabel(t))?.changes.length ?? 0) > 0);
     const applied = await runFleet<RunDeps, ApplyResult>({
       targets: withChanges,
       open,
@@ -123,9 +126,7 @@ export async function runFleetApply(o: FleetApplyOptions, io: Io): Promise<numbe
     } catch (err) {
       if (err instanceof LockHeldError && err.lockId) {
         const flags = `${where.account ? `--account ${where.account} ` : ""}--region ${where.region}`;
-        throw new UserError(err.message, {
-          hint: `Wait for it to finish, retry with --lock-timeout 5m, or if that run crashed: upg unlock ${err.lockId} ${flags} --reason '…'.`,
-        });
+        throw new UserError(err.message, { hint: unlockHint(err.lockId, flags) });
       }
       if (!signal.aborted) throw err;
       throw new UserError("Interrupted before any change was made here; nothing was applied.", {

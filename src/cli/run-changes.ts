@@ -95,9 +95,7 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
           if (plan.changes.length === 0) return { plan };
           if (!o.autoApprove && !(await confirm(io, planStream, signal))) return false;
           shown = plan;
-          interrupts.setAction(
-            "stopping after the changes in flight (press Ctrl-C again to exit at once; the next run finishes the work)",
-          );
+          interrupts.setAction(STOPPING);
           planStream.write("\n");
           spin = await startSpinner(io, "Applying…");
           const s = spin;
@@ -139,6 +137,10 @@ export async function runChanges(o: RunChangesOptions): Promise<RunChangesResult
     interrupts.dispose();
   }
 }
+
+/** What a signal does once changes are running (said after "SIGINT received: "). */
+export const STOPPING =
+  "stopping after the changes in flight (press Ctrl-C again to exit at once; the next run finishes the work)";
 
 /** What taking the apply lock is worth saying: that an expired lock was taken over. */
 export function lockNotice(lock: AcquiredLock): string | undefined {
